@@ -4,6 +4,7 @@
 #ifndef RINGVM_ACCEL_H
 #define RINGVM_ACCEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "vcpu.h"
@@ -27,13 +28,24 @@ struct accel_ops {
 	int (*irq_line)(struct vm *vm, unsigned gsi, int level);
 	/* Make a running vcpu_run return soon with VCPU_EXIT_INTR. */
 	void (*vcpu_kick)(struct vcpu *v);
+	/* Put every vCPU and the interrupt controllers/timers back to power-on
+	 * state (guest reset); vm.c then loads the boot state again. Called with
+	 * no vCPU thread running. */
+	int (*vm_reset)(struct vm *vm);
+	/* Optional fast paths for virtio (NULL when unsupported): a guest write
+	 * to addr signals fd without leaving the kernel; a write to fd raises
+	 * gsi. */
+	int (*ioeventfd)(struct vm *vm, bool pio, uint64_t addr, unsigned len, int fd);
+	int (*irqfd)(struct vm *vm, unsigned gsi, int fd);
 };
 
 extern const struct accel_ops accel_kvm;
 extern const struct accel_ops accel_emu;
 
-/* Registry, in order of preference for --accel auto. */
+/* Registry, in order of preference for --accel auto. An entry is NULL when
+ * that accelerator is not built in. */
 extern const struct accel_ops *const accel_registry[];
+extern const int accel_registry_nr;
 
 /* Pick by name ("auto", "kvm", "emu"). Prints the choice and why on stderr
  * once. NULL with a message when nothing fits. */

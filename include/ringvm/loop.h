@@ -20,5 +20,7 @@ int loop_add_timer(struct loop *l, uint64_t period_us, loop_cb cb, void *opaque)
 /* Runs until loop_stop(); callable from any thread and signal-safe. */
 void loop_run(struct loop *l);
 void loop_stop(struct loop *l);
+/* Make a stopped loop runnable again (after a VM reset). */
+void loop_rearm(struct loop *l);
 
 #endif

@@ -21,6 +21,9 @@ struct vm_config {
 	const char *append;
 	const char *accel;    /* auto|kvm|emu */
 	const char *console;  /* stdio | file:PATH | none */
+	unsigned timeout_s;   /* stop the VM after this long (0 = never) */
+	const char *trace;    /* emu: instruction trace file */
+	uint64_t trace_limit; /* emu: at most this many traced instructions */
 };
 
 enum vm_state {

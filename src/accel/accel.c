@@ -1,0 +1,99 @@
+/* Accelerator registry and --accel selection. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "ringvm/accel.h"
+#include "ringvm/log.h"
+
+/* Weak until the software CPU's accelerator is linked in, so the registry
+ * can say plainly when it is missing. */
+extern const struct accel_ops accel_emu __attribute__((weak));
+
+const struct accel_ops *const accel_registry[] = {
+	&accel_kvm,
+	&accel_emu,
+};
+const int accel_registry_nr = 2;
+
+int host_has_hw_virt(void)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		/* Whole words only: "svm" must not match inside another flag. */
+		for (char *t = strtok(line, " \t\n"); t; t = strtok(NULL, " \t\n"))
+			if (!strcmp(t, "vmx") || !strcmp(t, "svm"))
+				found = 1;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+static const struct accel_ops *accel_find(const char *name)
+{
+	for (int i = 0; i < accel_registry_nr; i++) {
+		const struct accel_ops *a = accel_registry[i];
+		if (a && !strcmp(a->name, name))
+			return a;
+	}
+	return NULL;
+}
+
+static void accel_note(const char *name, const char *why)
+{
+	fprintf(stderr, "ringvm: accel: %s (%s)\n", name, why);
+}
+
+const struct accel_ops *accel_select(const char *name)
+{
+	const struct accel_ops *kvm = &accel_kvm;
+	const struct accel_ops *emu = &accel_emu ? &accel_emu : NULL;
+	char why[256] = "";
+
+	if (!name || !strcmp(name, "auto")) {
+		int kvm_ok = kvm->probe(why, sizeof(why)) == 0;
+		int hw = host_has_hw_virt();
+
+		if (kvm_ok && hw) {
+			accel_note("kvm", "auto: /dev/kvm works and the CPU has vmx/svm");
+			return kvm;
+		}
+		if (emu) {
+			accel_note("emu", kvm_ok ? "auto: /dev/kvm opens but the CPU has no vmx/svm, so KVM would emulate in the host kernel; ringvm's software CPU is faster"
+						 : "auto: KVM unusable; ringvm's software CPU");
+			return emu;
+		}
+		pr_err("no usable accelerator: %s; the software CPU (--accel emu) is not built in. "
+		       "Use --accel kvm to run under KVM anyway (slow: guests are emulated in the host kernel)",
+		       kvm_ok ? "/dev/kvm opens but the host CPU has no vmx/svm" : why);
+		return NULL;
+	}
+	if (!strcmp(name, "kvm")) {
+		if (kvm->probe(why, sizeof(why)) < 0) {
+			pr_err("--accel kvm: %s", why);
+			return NULL;
+		}
+		accel_note("kvm", host_has_hw_virt() ? "requested; hardware virtualization present"
+			   : "requested; no vmx/svm on this CPU: the host kernel emulates the guest, expect ~1-2 M instructions/s");
+		return kvm;
+	}
+	const struct accel_ops *a = accel_find(name);
+	if (!a) {
+		pr_err("--accel %s: unknown accelerator (choose auto, kvm or emu)%s", name,
+		       !strcmp(name, "emu") ? "; the software CPU is not built in" : "");
+		return NULL;
+	}
+	if (a->probe && a->probe(why, sizeof(why)) < 0) {
+		pr_err("--accel %s: %s", name, why);
+		return NULL;
+	}
+	accel_note(a->name, "requested");
+	return a;
+}
