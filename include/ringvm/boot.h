@@ -49,4 +49,10 @@ int boot_load(struct guest_mem *m, const struct boot_params_in *in,
  * guests find their APs and the IOAPIC without ACPI. */
 int mptable_write(struct guest_mem *m, int ncpus);
 
+/* ACPI RSDP/RSDT/XSDT/MADT for ncpus CPUs at ACPI_RSDP_ADDR (BIOS area), for
+ * kernels that find CPUs and the IOAPIC only through ACPI. The loaders call
+ * it (and mptable_write) themselves. 0, -EINVAL or -EFAULT. */
+#define ACPI_RSDP_ADDR 0xe0000ULL
+int acpi_write(struct guest_mem *m, int ncpus);
+
 #endif

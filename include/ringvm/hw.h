@@ -13,6 +13,9 @@ struct console;
 struct uart *uart_init(struct vm *vm, uint16_t base, unsigned gsi, struct console *con);
 void uart_receive(struct uart *u, const uint8_t *buf, size_t len);
 void uart_free(struct uart *u);
+/* The level the UART drives on its IRQ line: an enabled interrupt is
+ * pending and MCR.OUT2 gates it through (tests and debugging). */
+int uart_irq_level(struct uart *u);
 
 int i8042_init(struct vm *vm);            /* 0x60/0x64; 0xFE -> reset */
 int rtc_init(struct vm *vm);              /* CMOS 0x70/0x71, host time */
@@ -36,6 +39,19 @@ void fw_cfg_free(struct fw_cfg *f);
 /* Port-level access, for unit tests and the bus glue. */
 uint64_t fw_cfg_io_read(void *opaque, uint64_t off, unsigned size);
 void fw_cfg_io_write(void *opaque, uint64_t off, unsigned size, uint64_t val);
+
+/* Marks the guest wrote to the boot-timer port, in order (value, µs since
+ * ringvm started). Returns how many; *marks stays valid until hw_exit(). */
+struct boottimer_mark {
+	uint32_t value;
+	uint64_t us;
+};
+size_t boottimer_marks(struct vm *vm, const struct boottimer_mark **marks);
+
+/* Frees the state of the devices created by i8042_init, rtc_init,
+ * debugexit_init, boottimer_init, pci_init and post_init on vm. The UART and
+ * fw_cfg have their own _free. Call before the VM's buses are freed. */
+void hw_exit(struct vm *vm);
 
 #define DEBUGEXIT_PORT 0xf4
 #define BOOTTIMER_PORT 0x440

@@ -21,6 +21,13 @@ struct x86emu_bus {
 	int (*intr_ack)(void *opaque);
 	/* Optional: the LAPIC's TPR via CR8 (NULL = plain register). */
 	void (*cr8_write)(void *opaque, uint64_t val);
+	/* Optional: CR8 reads (TPR[7:4]); NULL = the plain register. */
+	uint64_t (*cr8_read)(void *opaque);
+	/* Optional: MSRs outside the CPU (the LAPIC's IA32_APIC_BASE and
+	 * TSC_DEADLINE). Returns 0 when handled, -ENOENT when not known there
+	 * (the CPU then uses its own copy or raises #GP), any other negative
+	 * value makes the access #GP. */
+	int (*msr)(void *opaque, uint32_t idx, uint64_t *val, bool write);
 };
 
 enum x86emu_stop {

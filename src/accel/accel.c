@@ -48,6 +48,8 @@ static const struct accel_ops *accel_find(const char *name)
 
 static void accel_note(const char *name, const char *why)
 {
+	if (log_threshold == LOG_ERR) /* -q */
+		return;
 	fprintf(stderr, "ringvm: accel: %s (%s)\n", name, why);
 }
 

@@ -60,6 +60,9 @@ int boot_put_cmdline(struct guest_mem *m, const char *cmdline, size_t max,
 int boot_place_initrd(const struct guest_mem *m, uint64_t lo, uint64_t hi,
 		      size_t len, uint64_t *addr, char *err, size_t errlen);
 
+/* MP table and ACPI tables for ncpus (<= 0 means 1) in the BIOS area. */
+int boot_write_tables(struct guest_mem *m, int ncpus, char *err, size_t errlen);
+
 /* Register state common to every protocol: rflags=2, APIC base. */
 void boot_regs_reset(struct boot_state *out);
 

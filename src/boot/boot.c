@@ -128,6 +128,22 @@ int boot_place_initrd(const struct guest_mem *m, uint64_t lo, uint64_t hi,
 			 len, (unsigned long long)lo, (unsigned long long)hi);
 }
 
+int boot_write_tables(struct guest_mem *m, int ncpus, char *err, size_t errlen)
+{
+	int ret;
+
+	if (ncpus <= 0)
+		ncpus = 1;
+	ret = mptable_write(m, ncpus);
+	if (!ret)
+		ret = acpi_write(m, ncpus);
+	if (ret == -EINVAL)
+		return boot_fail(err, errlen, ret, "cannot describe %d CPUs (at most 254)", ncpus);
+	if (ret)
+		return boot_fail(err, errlen, ret, "guest RAM too small for the MP/ACPI tables");
+	return 0;
+}
+
 void boot_regs_reset(struct boot_state *out)
 {
 	memset(&out->regs, 0, sizeof(out->regs));

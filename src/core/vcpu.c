@@ -62,7 +62,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
-	struct vcpu_exit e;
+	struct vcpu_exit e = { .type = VCPU_EXIT_NONE };
 	char name[16];
 
 	snprintf(name, sizeof(name), "vcpu%d", v->id);
@@ -70,7 +70,9 @@ static void *vcpu_thread(void *arg)
 	while (atomic_load(&vm->state) == VM_RUNNING) {
 		int ret;
 
-		memset(&e, 0, sizeof(e));
+		/* Not cleared: KVM completes an MMIO read from e's data on the
+		 * next entry. */
+		e.type = VCPU_EXIT_NONE;
 		ret = vm->accel->vcpu_run(v, &e);
 		if (ret < 0) {
 			pr_err("vcpu%d: %s: run failed: %s", v->id, vm->accel->name, strerror(-ret));

@@ -194,11 +194,22 @@ struct x86_cpu {
 	_Atomic int nmi_pending;
 	_Atomic int stop_req;
 	uint8_t shadow;            /* interrupt shadow after STI / MOV SS */
+	uint8_t shutdown;          /* set by a handler whose x86_deliver() hit a
+	                              triple fault (INT n...): run.c stops with
+	                              X86EMU_SHUTDOWN after the instruction */
 	uint8_t halted;
 	uint8_t nmi_blocked;
 	int8_t  fault_vec;         /* exception being delivered (for #DF), -1 */
+	/* What x86_fault() raised, for the run loop to pass to x86_deliver()
+	 * after the longjmp (intr.c writes them just before jumping). */
+	int8_t  exc_vec;
+	uint32_t exc_err;
 	uint64_t insn_rip;         /* RIP of the instruction being executed */
 	uint64_t icount;
+	/* During an instruction c->rip already points past it (run.c advances
+	 * RIP before calling the handler, so relative branches and RIP-relative
+	 * operands use c->rip); x86_fault() restores c->rip = c->insn_rip, and
+	 * the run loop calls x86_deliver(c, exc_vec, exc_err, false, false). */
 
 	struct x86_tlb_entry tlb[TLB_SIZE];
 	jmp_buf fault_jmp;         /* x86_fault() returns here */
@@ -210,9 +221,21 @@ struct x86_cpu {
 	void *dcache;              /* run.c's decoded-instruction cache */
 };
 
+/* struct x86emu (the public opaque handle) is never defined: api.c
+ * allocates a struct x86_cpu and hands it out cast to struct x86emu *. */
+static inline struct x86_cpu *x86_cpu_of(struct x86emu *e)
+{
+	return (struct x86_cpu *)(void *)e;
+}
+
 /* --- decode.c --- */
 /* Decode at most 15 bytes from b (n valid). Returns the length, or 0 if the
- * encoding is invalid (caller raises #UD). code_size: 2, 4, 8. */
+ * encoding is invalid (caller raises #UD). code_size: 2, 4, 8.
+ * Two more outcomes: X86_DEC_TRUNC when the instruction needs more than n
+ * bytes (n < 15: the caller fetches byte n, which faults), X86_DEC_TOOLONG
+ * when it would exceed 15 bytes (#GP(0), SDM Vol. 2A 2.3.11). */
+#define X86_DEC_TRUNC   (-1)
+#define X86_DEC_TOOLONG (-2)
 int x86_decode(const uint8_t *b, int n, int code_size, struct x86_insn *out);
 
 /* --- optab.c --- */
@@ -233,11 +256,25 @@ void x86_register_sys(void);    /* sys.c */
 void x86_register_seg(void);    /* seg.c: far jmp/call/ret, iret, mov sreg... */
 void x86_register_x87(void);    /* x87.c */
 void x86_register_sse(void);    /* sse.c */
+/* Group 5 (opcode FF) belongs to ctrl.c, but its far forms FF /3 (CALL
+ * m16:16/32/64) and FF /5 (JMP m16:16/32/64) are seg.c's: x86_register_seg()
+ * stores its handlers here and ctrl.c forwards to them (NULL -> #UD). The
+ * handler reads the far pointer itself (offset of insn->opsz bytes, then
+ * the selector) from x86_ea(); mod == 3 is #UD. Defined in optab.c. */
+extern x86_handler x86_callf_mem, x86_jmpf_mem;
+/* Group 9 (0F C7) belongs to bit.c (CMPXCHG8B/16B, /1 memory forms); its
+ * register forms /6 RDRAND and /7 RDSEED are sys.c's: x86_register_sys()
+ * stores them here (NULL -> #UD). Defined in optab.c. */
+extern x86_handler x86_rdrand_fn, x86_rdseed_fn;
 
 /* --- flags.c --- */
 uint64_t x86_flags_get(struct x86_cpu *c);          /* full RFLAGS */
 void x86_flags_set(struct x86_cpu *c, uint64_t v, uint64_t mask);
 bool x86_cond(struct x86_cpu *c, int cc);           /* Jcc/SETcc/CMOVcc cc 0..15 */
+bool x86_cf(struct x86_cpu *c);                     /* current CF only */
+/* Resolve lazy flags into c->rflags (lf.op becomes LF_NONE), so a handler
+ * can then edit individual bits of c->rflags directly. */
+void x86_flags_flush(struct x86_cpu *c);
 static inline void x86_lf(struct x86_cpu *c, int op, int size, uint64_t res,
 			  uint64_t s1, uint64_t s2)
 {
@@ -277,12 +314,20 @@ int x86_fetch(struct x86_cpu *c, uint64_t rip, uint8_t *buf, uint64_t *phys);
 void *x86_rmw_ptr(struct x86_cpu *c, int seg, uint64_t off, int size);
 void x86_tlb_flush(struct x86_cpu *c, bool global_too);
 void x86_tlb_flush_page(struct x86_cpu *c, uint64_t lin);
+/* run.c calls this when it starts caching decoded code for a physical page:
+ * drops the fast write tags of every TLB entry mapping it, so later writes
+ * take the slow path and reach x86_code_written(). */
+void x86_tlb_code_page(struct x86_cpu *c, uint64_t phys);
 
 /* --- run.c --- */
 /* A write hit a physical page that holds decoded code. */
 void x86_code_written(struct x86_cpu *c, uint64_t phys, int len);
 /* Mark page as holding cached code (mmu.c consults this for write tags). */
 bool x86_page_has_code(struct x86_cpu *c, uint64_t phys);
+/* Free run.c's decode cache (c->dcache); x86emu_free() calls it. */
+void x86_dcache_free(struct x86_cpu *c);
+/* Free c->dcache (x86emu_free calls it when run.c defines it). */
+void x86_dcache_free(struct x86_cpu *c);
 
 /* --- intr.c --- */
 /* Raise an exception from inside an instruction: RIP is rolled back to the
@@ -302,6 +347,10 @@ void x86_load_seg(struct x86_cpu *c, int sreg, uint16_t sel);
 void x86_load_seg_real(struct x86_cpu *c, int sreg, uint16_t sel);
 /* Recompute mode, code_size, stack_size, cpl after CR0/EFER/CS/RFLAGS.VM change. */
 void x86_mode_update(struct x86_cpu *c);
+/* Far CALL/JMP through a memory operand (0xFF /3 and /5): the 0xFF group
+ * handler (ctrl.c) calls these; everything else far is seg.c's own. */
+void x86_far_call_m(struct x86_cpu *c, const struct x86_insn *i);
+void x86_far_jmp_m(struct x86_cpu *c, const struct x86_insn *i);
 
 /* --- sys.c / msr.c / cpuid.c --- */
 int x86_msr_read(struct x86_cpu *c, uint32_t idx, uint64_t *val);   /* -1 -> #GP */
@@ -310,6 +359,9 @@ void x86_cpuid_query(struct x86_cpu *c, uint32_t leaf, uint32_t sub, uint32_t ou
 uint64_t x86_rdtsc(struct x86_cpu *c);
 /* Privilege check helper: CPL must be 0, else #GP(0). */
 void x86_require_cpl0(struct x86_cpu *c);
+/* I/O permission for IN/OUT/INS/OUTS (SDM Vol. 1 18.5): when CPL > IOPL
+ * (or V86) the TSS I/O bitmap must allow every port; else #GP(0). */
+void x86_io_check(struct x86_cpu *c, uint16_t port, int size);
 
 /* --- stack.c --- */
 void x86_push(struct x86_cpu *c, int size, uint64_t v);

@@ -1,0 +1,386 @@
+/* x86emu_run(): the decoded-instruction cache and the dispatch loop.
+ *
+ * Decoded instructions are cached in blocks of up to BLOCK_MAX records keyed
+ * by the *physical* address of their first byte (EMU-NOTES: "decode once
+ * into fixed-size records ... cached by guest physical address"), so an
+ * alias mapping or a new address space reuses them and a write through any
+ * mapping invalidates them. A block never crosses a 4 KiB page; an
+ * instruction that does is decoded and run uncached.
+ *
+ * Self-modifying code: each page holding cached code has a generation
+ * number; a write to such a page (mmu.c calls x86_code_written) bumps it,
+ * which invalidates every block of the page at once, and ends the running
+ * block after the writing instruction (SDM Vol. 3A 8.1.3: a write to code
+ * is seen by the next instruction fetched).
+ *
+ * Events (stop requests, NMI, maskable interrupts, halt) are checked
+ * between blocks, and a block ends early on any taken branch, a change of
+ * code size, HLT, an interrupt shadow or TF.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <Zydis/Zydis.h>
+#include "cpu/x86/isa.h"
+
+#define BLOCK_MAX  16
+#define DC_BITS    13                 /* 8192 blocks */
+#define DC_BLOCKS  (1u << DC_BITS)
+#define PG_BITS    20                 /* page generation slots (4 GiB exact) */
+#define PG_SLOTS   (1u << PG_BITS)
+
+struct dblock {
+	uint64_t phys;       /* physical address of the first instruction */
+	uint32_t gen;        /* page generation it was decoded under */
+	uint8_t code_size;
+	uint8_t n;           /* instructions; 0 = empty slot */
+	struct x86_insn insn[BLOCK_MAX];
+};
+
+struct dcache {
+	struct dblock *blocks;
+	uint32_t *gen;       /* per physical page (low PG_BITS of the frame) */
+	uint8_t *code;       /* page holds cached code */
+	uint64_t faults;     /* faulted instructions: they count toward max_insns */
+	bool written;        /* a code page was written by this instruction */
+};
+
+static inline uint32_t pg_slot(uint64_t phys)
+{
+	return (uint32_t)(phys >> 12) & (PG_SLOTS - 1);
+}
+
+static struct dcache *dc_get(struct x86_cpu *c)
+{
+	struct dcache *dc = c->dcache;
+
+	if (likely(dc))
+		return dc;
+	dc = calloc(1, sizeof(*dc));
+	if (!dc)
+		return NULL;
+	/* calloc'd: the kernel maps pages lazily, so untouched slots cost
+	 * nothing. */
+	dc->blocks = calloc(DC_BLOCKS, sizeof(*dc->blocks));
+	dc->gen = calloc(PG_SLOTS, sizeof(*dc->gen));
+	dc->code = calloc(PG_SLOTS, 1);
+	if (!dc->blocks || !dc->gen || !dc->code) {
+		free(dc->blocks);
+		free(dc->gen);
+		free(dc->code);
+		free(dc);
+		return NULL;
+	}
+	c->dcache = dc;
+	return dc;
+}
+
+void x86_dcache_free(struct x86_cpu *c)
+{
+	struct dcache *dc = c->dcache;
+
+	if (!dc)
+		return;
+	free(dc->blocks);
+	free(dc->gen);
+	free(dc->code);
+	free(dc);
+	c->dcache = NULL;
+}
+
+bool x86_page_has_code(struct x86_cpu *c, uint64_t phys)
+{
+	struct dcache *dc = c->dcache;
+	return dc && dc->code[pg_slot(phys)];
+}
+
+void x86_code_written(struct x86_cpu *c, uint64_t phys, int len)
+{
+	struct dcache *dc = c->dcache;
+	uint64_t p, end;
+
+	if (!dc || len <= 0)
+		return;
+	end = (phys + (uint64_t)len - 1) >> 12;
+	for (p = phys >> 12; p <= end; p++) {
+		uint32_t s = (uint32_t)p & (PG_SLOTS - 1);
+		if (dc->code[s]) {
+			dc->code[s] = 0;
+			dc->gen[s]++;
+			dc->written = true;
+		}
+	}
+}
+
+/* --- tracing --- */
+
+static void trace_insn(struct x86_cpu *c, const struct x86_insn *ins)
+{
+	FILE *f = c->trace;
+	uint8_t buf[16];
+	uint64_t phys;
+	ZydisDisassembledInstruction dis;
+	ZydisMachineMode mm;
+	int n;
+
+	if (!c->trace_left) {
+		c->trace = NULL;
+		return;
+	}
+	c->trace_left--;
+	n = x86_fetch(c, c->insn_rip, buf, &phys);
+	if (n > ins->len)
+		n = ins->len;
+	mm = c->code_size == 8 ? ZYDIS_MACHINE_MODE_LONG_64
+	     : c->code_size == 4 ? ZYDIS_MACHINE_MODE_LEGACY_32
+	     : c->mode == MODE_REAL ? ZYDIS_MACHINE_MODE_REAL_16 : ZYDIS_MACHINE_MODE_LEGACY_16;
+	fprintf(f, "%016llx: ", (unsigned long long)c->insn_rip);
+	for (int k = 0; k < 10; k++) {
+		if (k < n)
+			fprintf(f, "%02x", buf[k]);
+		else
+			fputs("  ", f);
+	}
+	if (ZYAN_SUCCESS(ZydisDisassembleIntel(mm, c->insn_rip, buf, (ZyanUSize)n, &dis)))
+		fprintf(f, "  %s\n", dis.info.length ? dis.text : "?");
+	else
+		fputs("  (bad)\n", f);
+}
+
+/* --- decoding into blocks --- */
+
+/* Unconditional transfers end a block: what follows may be data. */
+static bool ends_block(const struct x86_insn *i)
+{
+	if (i->map == 0) {
+		switch (i->op) {
+		case 0xc2: case 0xc3: case 0xca: case 0xcb: case 0xcf:
+		case 0xe9: case 0xea: case 0xeb: case 0x9a: case 0xe8:
+		case 0xcc: case 0xcd: case 0xf4: case 0xf1:
+			return true;
+		case 0xff:
+			return (i->reg & 7) >= 2 && (i->reg & 7) <= 5;
+		}
+		return false;
+	}
+	return i->map == 1 && (i->op == 0x05 || i->op == 0x07 || i->op == 0x0b ||
+			       i->op == 0x34 || i->op == 0x35);
+}
+
+/* Raise the fault a failed decode at c->rip stands for; n bytes were there. */
+static _Noreturn void decode_fault(struct x86_cpu *c, int r, int n)
+{
+	if (r == X86_DEC_TRUNC) {
+		uint8_t tmp[16];
+		uint64_t ph;
+		/* The byte after what could be fetched faults (#PF/#GP). */
+		x86_fetch(c, c->rip + (uint64_t)n, tmp, &ph);
+		x86_fault(c, X86_GP, 0);
+	}
+	if (r == X86_DEC_TOOLONG)
+		x86_fault(c, X86_GP, 0);   /* SDM Vol. 2A 2.3.11 */
+	x86_fault(c, X86_UD, X86_NOERR);
+}
+
+/* Decode a block at phys from the page's host memory. Returns it, or NULL
+ * when the first instruction cannot be cached (crosses the page, not RAM). */
+static struct dblock *block_build(struct x86_cpu *c, struct dcache *dc, struct dblock *b,
+				  uint64_t phys)
+{
+	const uint8_t *page = c->bus.ram_page ? c->bus.ram_page(c->bus.opaque, phys & ~0xfffULL) : NULL;
+	unsigned off = phys & 0xfff;
+	uint32_t s = pg_slot(phys);
+	int k;
+
+	if (!page)
+		return NULL;
+	for (k = 0; k < BLOCK_MAX; k++) {
+		int avail = 0x1000 - (int)off;
+		int r = x86_decode(page + off, avail > 15 ? 15 : avail, c->code_size, &b->insn[k]);
+		if (r <= 0) {
+			if (k == 0) {
+				if (r == X86_DEC_TRUNC)
+					return NULL;     /* crosses the page: uncached */
+				decode_fault(c, r, avail);
+			}
+			break;
+		}
+		off += (unsigned)r;
+		if (ends_block(&b->insn[k]) || off >= 0x1000) {
+			k++;
+			break;
+		}
+	}
+	if (!dc->code[s]) {
+		dc->code[s] = 1;
+		/* Writes to this page must now reach x86_code_written(). */
+		x86_tlb_code_page(c, phys);
+	}
+	b->phys = phys;
+	b->gen = dc->gen[s];
+	b->code_size = c->code_size;
+	b->n = (uint8_t)k;
+	return b;
+}
+
+static inline struct dblock *block_slot(struct dcache *dc, uint64_t phys)
+{
+	return &dc->blocks[(phys * 0x9e3779b97f4a7c15ULL) >> (64 - DC_BITS)];
+}
+
+/* --- execution --- */
+
+/* Run up to n instructions of a block. Returns how many retired. */
+__attribute__((hot))
+static unsigned block_exec(struct x86_cpu *c, struct dcache *dc, const struct dblock *b,
+			   unsigned n, bool trace)
+{
+	uint64_t ipmask = x86_mask(c->code_size);
+	uint8_t cs = c->code_size;
+	unsigned k;
+
+	dc->written = false;
+	for (k = 0; k < n; k++) {
+		const struct x86_insn *ins = &b->insn[k];
+		uint64_t next = (c->rip + ins->len) & ipmask;
+
+		c->insn_rip = c->rip;
+		c->rip = next;
+		if (unlikely(trace))
+			trace_insn(c, ins);
+		ins->fn(c, ins);
+		c->icount++;
+		if (unlikely(c->rip != next || dc->written || c->code_size != cs ||
+			     (c->halted | c->shadow | c->shutdown) || (c->rflags & F_TF)))
+			return k + 1;
+	}
+	return k;
+}
+
+/* One instruction that is not cached (crosses a page, or not in RAM). */
+static void exec_uncached(struct x86_cpu *c, const uint8_t *buf, int n, bool trace)
+{
+	struct x86_insn ins;
+	int r = x86_decode(buf, n, c->code_size, &ins);
+
+	if (r <= 0)
+		decode_fault(c, r, n);
+	c->rip = (c->rip + (uint64_t)r) & x86_mask(c->code_size);
+	if (trace)
+		trace_insn(c, &ins);
+	ins.fn(c, &ins);
+	c->icount++;
+}
+
+/* Deliver NMI or a maskable interrupt if one is pending and allowed (SDM
+ * Vol. 3A 6.8: IF, and the one-instruction shadow after STI / MOV SS, 6.8.3).
+ * Returns false on a triple fault. */
+static bool take_events(struct x86_cpu *c)
+{
+	if (c->shadow)
+		return true;
+	if (atomic_load_explicit(&c->nmi_pending, memory_order_relaxed) && !c->nmi_blocked) {
+		atomic_store(&c->nmi_pending, 0);
+		c->nmi_blocked = 1;    /* until IRET (seg.c) */
+		c->halted = 0;
+		c->insn_rip = c->rip;
+		return x86_deliver(c, X86_NMI, X86_NOERR, false, true);
+	}
+	if (atomic_load_explicit(&c->irq_pending, memory_order_relaxed) && (c->rflags & F_IF)) {
+		int vec = c->bus.intr_ack ? c->bus.intr_ack(c->bus.opaque) : -1;
+		if (vec >= 0) {
+			c->halted = 0;
+			c->insn_rip = c->rip;
+			return x86_deliver(c, vec & 0xff, X86_NOERR, false, true);
+		}
+	}
+	return true;
+}
+
+static enum x86emu_stop run_loop(struct x86_cpu *c, struct dcache *dc, uint64_t start,
+				 uint64_t start_faults, uint64_t limit)
+{
+	for (;;) {
+		uint64_t done = (c->icount - start) + (dc->faults - start_faults);
+		uint8_t buf[16];
+		uint64_t phys;
+		bool single, tf, trace;
+		int n;
+
+		if (unlikely(c->shutdown)) {
+			c->shutdown = 0;
+			return X86EMU_SHUTDOWN;
+		}
+		if (unlikely(atomic_load_explicit(&c->stop_req, memory_order_relaxed))) {
+			atomic_store(&c->stop_req, 0);
+			return X86EMU_STOPPED;
+		}
+		if (done >= limit)
+			return X86EMU_LIMIT;
+		if (!take_events(c))
+			return X86EMU_SHUTDOWN;
+		if (c->halted)
+			return X86EMU_HLT;
+
+		/* The shadow covers exactly the next instruction. */
+		single = c->shadow != 0;
+		c->shadow = 0;
+		tf = c->rflags & F_TF;
+		trace = c->trace && c->trace_left;
+		if (tf || trace)
+			single = true;
+
+		c->insn_rip = c->rip;
+		n = x86_fetch(c, c->rip, buf, &phys);
+		{
+			struct dblock *b = block_slot(dc, phys);
+			unsigned want = single ? 1 : BLOCK_MAX;
+
+			if (limit - done < want)
+				want = (unsigned)(limit - done);
+			if (!(b->n && b->phys == phys && b->code_size == c->code_size &&
+			      b->gen == dc->gen[pg_slot(phys)]))
+				b = block_build(c, dc, b, phys);
+			if (b) {
+				if (want > b->n)
+					want = b->n;
+				block_exec(c, dc, b, want, trace);
+			} else {
+				exec_uncached(c, buf, n, trace);
+			}
+		}
+		if (unlikely(tf)) {
+			/* Single-step trap after the instruction (SDM Vol. 3A
+			 * 17.3.1.4): DR6.BS, then #DB with RIP after it. */
+			c->dr[6] |= 1u << 14;
+			c->insn_rip = c->rip;
+			if (!x86_deliver(c, X86_DB, X86_NOERR, false, false))
+				return X86EMU_SHUTDOWN;
+		}
+	}
+}
+
+enum x86emu_stop x86emu_run(struct x86emu *e, uint64_t max_insns)
+{
+	/* Volatile: read again after a longjmp back to the setjmp below. */
+	struct x86_cpu *volatile c = x86_cpu_of(e);
+	struct dcache *volatile dc = dc_get(c);
+	volatile uint64_t start = c->icount, start_faults, limit;
+
+	if (!dc)
+		return X86EMU_STOPPED;   /* out of memory: the caller sees no progress */
+	start_faults = dc->faults;
+	limit = max_insns ? max_insns : UINT64_MAX;
+	x86_optab_init();
+
+	if (setjmp(c->fault_jmp)) {
+		/* An instruction (or its fetch) faulted: c->rip is back at it
+		 * (intr.c). The faulted instruction uses one step of the limit
+		 * so a single-stepping caller sees the delivery. */
+		dc->faults++;
+		c->shadow = 0;
+		if (!x86_deliver(c, c->exc_vec, c->exc_err, false, false))
+			return X86EMU_SHUTDOWN;
+	}
+	return run_loop(c, dc, start, start_faults, limit);
+}

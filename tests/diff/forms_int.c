@@ -1,0 +1,631 @@
+/* Integer instruction forms. Defined-flag masks follow each instruction's
+ * "Flags Affected" section in SDM Vol. 2 (and AMD APM Vol. 3 where the host,
+ * an AMD CPU, documents a flag as undefined that Intel defines). Flags an
+ * instruction leaves unaffected are compared: they must not change. */
+#include <stdio.h>
+
+#include "diff.h"
+
+#define ALL DF_ARITH
+#define LOGIC (DF_ARITH & ~DF_AF)          /* AND/OR/XOR/TEST: AF undefined */
+
+static const char *const wname[9] = { [1] = "8", [2] = "16", [4] = "32", [8] = "64" };
+static const int widths[4] = { 1, 2, 4, 8 };
+
+/* Register pairs (reg field, rm field) for reg,reg forms: low registers,
+ * REX registers, and the same register twice. Byte forms use AH/BH (no REX),
+ * SIL/CL (REX forced) and R10B/BL. */
+struct pair { int reg, rm; bool rex; };
+static const struct pair pairs_w[3] = { { 2, 6, false }, { 9, 14, false }, { 1, 1, false } };
+static const struct pair pairs_b[3] = { { 4, 7, false }, { 6, 1, true }, { 10, 3, false } };
+
+static const struct pair *pairs_for(int w)
+{
+	return w == 1 ? pairs_b : pairs_w;
+}
+
+static struct diff_form *add(struct diff_table *t, const char *fmt, const char *a,
+			     const char *b, int w)
+{
+	struct diff_form *f = diff_form_add(t);
+
+	enc_begin(f, fmt, a, wname[w], b);
+	f->width = (uint8_t)w;
+	f->kind = K_INT;
+	return f;
+}
+
+static void forms_alu(struct diff_table *t)
+{
+	static const char *const names[8] = { "add", "or", "adc", "sbb", "and", "sub", "xor", "cmp" };
+
+	for (int k = 0; k < 8; k++) {
+		uint32_t fl = (k == 1 || k == 4 || k == 6) ? LOGIC : ALL;
+
+		for (int wi = 0; wi < 4; wi++) {
+			int w = widths[wi];
+			uint8_t opb = (uint8_t)(k * 8 + (w == 1 ? 0 : 1));
+			const struct pair *p = pairs_for(w);
+			struct diff_form *f;
+			int immlen = w == 1 ? 1 : w == 2 ? 2 : 4;
+
+			for (int i = 0; i < 3; i++) {
+				f = add(t, "%s%s r/m,r%s", names[k], "", w);
+				enc_rr(f, w, 0, &opb, 1, p[i].reg, p[i].rm, p[i].rex);
+				f->fdef = fl;
+			}
+			f = add(t, "%s%s [m],r%s", names[k], "", w);
+			enc_rm(f, w, 0, &opb, 1, 2, 0, false);
+			f->fdef = fl;
+			f = add(t, "%s%s r,[m]%s", names[k], "", w);
+			{
+				uint8_t o = (uint8_t)(opb + 2);
+				enc_rm(f, w, 0, &o, 1, 9, 8, false);
+			}
+			f->fdef = fl;
+			f = add(t, "%s%s acc,imm%s", names[k], "", w);
+			{
+				uint8_t o = (uint8_t)(k * 8 + (w == 1 ? 4 : 5));
+				enc_op(f, w, 0, &o, 1, 0);
+				enc_imm(f, 0, immlen, IMM_RAND);
+			}
+			f->fdef = fl;
+			/* Group 1: 80/81 /k imm, 83 /k imm8 sign-extended. */
+			{
+				uint8_t o = w == 1 ? 0x80 : 0x81;
+				f = add(t, "%s%s r/m,imm%s", names[k], "", w);
+				enc_rr(f, w, 0, &o, 1, k, p[1].rm, p[1].rex);
+				enc_imm(f, 0, immlen, IMM_RAND);
+				f->fdef = fl;
+				f = add(t, "%s%s [m],imm%s", names[k], "", w);
+				enc_rm(f, w, 0, &o, 1, k, 16, false);
+				enc_imm(f, 0, immlen, IMM_RAND);
+				f->fdef = fl;
+				if (w > 1) {
+					o = 0x83;
+					f = add(t, "%s%s r/m,simm8%s", names[k], "", w);
+					enc_rr(f, w, 0, &o, 1, k, p[0].rm, false);
+					enc_imm(f, 0, 1, IMM_RAND);
+					f->fdef = fl;
+				}
+			}
+			/* LOCK on a memory destination (not CMP: #UD). */
+			if (k != 7 && w >= 4) {
+				f = add(t, "lock %s%s [m],r%s", names[k], "", w);
+				enc_rm(f, w, 0xf0, &opb, 1, 14, -8, false);
+				f->fdef = fl;
+			}
+		}
+	}
+	/* TEST: 84/85, A8/A9, F6/F7 /0. */
+	for (int wi = 0; wi < 4; wi++) {
+		int w = widths[wi];
+		uint8_t o = w == 1 ? 0x84 : 0x85;
+		uint8_t g = w == 1 ? 0xf6 : 0xf7;
+		int immlen = w == 1 ? 1 : w == 2 ? 2 : 4;
+		struct diff_form *f;
+
+		f = add(t, "test%s r/m,r%s", "", "", w);
+		enc_rr(f, w, 0, &o, 1, pairs_for(w)[0].reg, pairs_for(w)[0].rm, false);
+		f->fdef = LOGIC;
+		f = add(t, "test%s [m],r%s", "", "", w);
+		enc_rm(f, w, 0, &o, 1, 5, 0, false);
+		f->fdef = LOGIC;
+		f = add(t, "test%s r/m,imm%s", "", "", w);
+		enc_rr(f, w, 0, &g, 1, 0, pairs_for(w)[1].rm, pairs_for(w)[1].rex);
+		enc_imm(f, 0, immlen, IMM_RAND);
+		f->fdef = LOGIC;
+	}
+}
+
+/* INC DEC NOT NEG MUL IMUL DIV IDIV: FE/FF /0 /1, F6/F7 /2../7. */
+static void forms_unary(struct diff_table *t)
+{
+	static const struct { const char *name; int grp3; int ext; uint32_t fl; int kind; } ops[] = {
+		{ "inc", 0, 0, ALL, K_INT },        /* CF unaffected: compared */
+		{ "dec", 0, 1, ALL, K_INT },
+		{ "not", 1, 2, ALL, K_INT },        /* no flags affected */
+		{ "neg", 1, 3, ALL, K_INT },
+		{ "mul", 1, 4, DF_CF | DF_OF, K_INT },   /* SF ZF AF PF undefined */
+		{ "imul1", 1, 5, DF_CF | DF_OF, K_INT },
+		{ "div", 1, 6, 0, K_DIV },          /* all flags undefined */
+		{ "idiv", 1, 7, 0, K_DIV },
+	};
+
+	for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+		for (int wi = 0; wi < 4; wi++) {
+			int w = widths[wi];
+			uint8_t o = ops[k].grp3 ? (w == 1 ? 0xf6 : 0xf7) : (w == 1 ? 0xfe : 0xff);
+			const struct pair *p = pairs_for(w);
+			struct diff_form *f;
+
+			for (int i = 0; i < 2; i++) {
+				/* The divisor must not be part of the dividend for a
+				 * meaningful mix: use rm = SI/R14 (CL/BL for bytes). */
+				int rm = p[i].rm;
+				f = add(t, "%s%s r%s", ops[k].name, "", w);
+				enc_rr(f, w, 0, &o, 1, ops[k].ext, rm, p[i].rex);
+				f->fdef = ops[k].fl;
+				f->kind = (uint8_t)ops[k].kind;
+				f->aux = (uint8_t)rm;
+				if (w == 1 && !p[i].rex && rm >= 4 && rm < 8)
+					f->aux = (uint8_t)(rm + 16);   /* AH..BH */
+			}
+			f = add(t, "%s%s [m]%s", ops[k].name, "", w);
+			enc_rm(f, w, 0, &o, 1, ops[k].ext, 0, false);
+			f->fdef = ops[k].fl;
+			f->kind = (uint8_t)ops[k].kind;
+			f->aux = 0xff;
+			if (k < 4 && w >= 2) {
+				f = add(t, "lock %s%s [m]%s", ops[k].name, "", w);
+				enc_rm(f, w, 0xf0, &o, 1, ops[k].ext, 24, false);
+				f->fdef = ops[k].fl;
+			}
+		}
+	}
+	/* IMUL r, r/m (0F AF); IMUL r, r/m, imm (6B ib, 69 iw/id): CF OF. */
+	for (int wi = 1; wi < 4; wi++) {
+		int w = widths[wi];
+		static const uint8_t af[2] = { 0x0f, 0xaf };
+		uint8_t o;
+		struct diff_form *f;
+
+		for (int i = 0; i < 3; i++) {
+			f = add(t, "imul2%s r,r/m%s", "", "", w);
+			enc_rr(f, w, 0, af, 2, pairs_w[i].reg, pairs_w[i].rm, false);
+			f->fdef = DF_CF | DF_OF;
+		}
+		f = add(t, "imul2%s r,[m]%s", "", "", w);
+		enc_rm(f, w, 0, af, 2, 7, 0, false);
+		f->fdef = DF_CF | DF_OF;
+		o = 0x6b;
+		f = add(t, "imul3%s r,r/m,simm8%s", "", "", w);
+		enc_rr(f, w, 0, &o, 1, 2, 6, false);
+		enc_imm(f, 0, 1, IMM_RAND);
+		f->fdef = DF_CF | DF_OF;
+		o = 0x69;
+		f = add(t, "imul3%s r,r/m,imm%s", "", "", w);
+		enc_rr(f, w, 0, &o, 1, 11, 0, false);
+		enc_imm(f, 0, w == 2 ? 2 : 4, IMM_RAND);
+		f->fdef = DF_CF | DF_OF;
+		f = add(t, "imul3%s r,[m],imm%s", "", "", w);
+		enc_rm(f, w, 0, &o, 1, 0, 8, false);
+		enc_imm(f, 0, w == 2 ? 2 : 4, IMM_RAND);
+		f->fdef = DF_CF | DF_OF;
+	}
+}
+
+/* Group 2 shifts and rotates (D0-D3, C0/C1) and SHLD/SHRD. */
+static void forms_shift(struct diff_table *t)
+{
+	static const char *const names[8] = { "rol", "ror", "rcl", "rcr", "shl", "shr", "sal6", "sar" };
+
+	for (int k = 0; k < 8; k++) {
+		if (k == 6)
+			continue;   /* /6 is an undocumented alias of SHL; skipped */
+		for (int wi = 0; wi < 4; wi++) {
+			int w = widths[wi];
+			const struct pair *p = pairs_for(w);
+			uint8_t d1 = w == 1 ? 0xd0 : 0xd1, d3 = w == 1 ? 0xd2 : 0xd3;
+			uint8_t c1 = w == 1 ? 0xc0 : 0xc1;
+			struct diff_form *f;
+
+			f = add(t, "%s%s r,1%s", names[k], "", w);
+			enc_rr(f, w, 0, &d1, 1, k, p[0].rm, p[0].rex);
+			f->fmask = FM_SHIFT; f->fm_op = (uint8_t)k;
+			for (int i = 1; i < 3; i++) {
+				/* The shifted register must not be RCX for CL forms. */
+				int rm = p[i].rm == 1 ? 6 : p[i].rm;
+				f = add(t, "%s%s r,cl%s", names[k], "", w);
+				enc_rr(f, w, 0, &d3, 1, k, rm, p[i].rex);
+				f->fmask = FM_SHIFT; f->fm_op = (uint8_t)k; f->count_cl = true;
+				f->kind = K_SHIFT;
+			}
+			f = add(t, "%s%s [m],cl%s", names[k], "", w);
+			enc_rm(f, w, 0, &d3, 1, k, 0, false);
+			f->fmask = FM_SHIFT; f->fm_op = (uint8_t)k; f->count_cl = true;
+			f->kind = K_SHIFT;
+			f = add(t, "%s%s r,imm8%s", names[k], "", w);
+			enc_rr(f, w, 0, &c1, 1, k, p[1].rm, p[1].rex);
+			enc_imm(f, 0, 1, IMM_COUNT);
+			f->fmask = FM_SHIFT; f->fm_op = (uint8_t)k;
+			f = add(t, "%s%s [m],imm8%s", names[k], "", w);
+			enc_rm(f, w, 0, &c1, 1, k, 8, false);
+			enc_imm(f, 0, 1, IMM_COUNT);
+			f->fmask = FM_SHIFT; f->fm_op = (uint8_t)k;
+			f = add(t, "%s%s [m],1%s", names[k], "", w);
+			enc_rm(f, w, 0, &d1, 1, k, -16, false);
+			f->fmask = FM_SHIFT; f->fm_op = (uint8_t)k;
+		}
+	}
+	for (int dir = 0; dir < 2; dir++) {
+		for (int wi = 1; wi < 4; wi++) {
+			int w = widths[wi];
+			uint8_t oi[2] = { 0x0f, (uint8_t)(dir ? 0xac : 0xa4) };
+			uint8_t oc[2] = { 0x0f, (uint8_t)(dir ? 0xad : 0xa5) };
+			const char *n = dir ? "shrd" : "shld";
+			struct diff_form *f;
+
+			f = add(t, "%s%s r,r,imm8%s", n, "", w);
+			enc_rr(f, w, 0, oi, 2, 2, 14, false);
+			enc_imm(f, 0, 1, IMM_COUNT);
+			f->fmask = FM_SHLD; f->fm_op = (uint8_t)dir;
+			f = add(t, "%s%s r,r,cl%s", n, "", w);
+			enc_rr(f, w, 0, oc, 2, 9, 0, false);
+			f->fmask = FM_SHLD; f->fm_op = (uint8_t)dir; f->count_cl = true;
+			f->kind = K_SHIFT;
+			f = add(t, "%s%s [m],r,cl%s", n, "", w);
+			enc_rm(f, w, 0, oc, 2, 6, 0, false);
+			f->fmask = FM_SHLD; f->fm_op = (uint8_t)dir; f->count_cl = true;
+			f->kind = K_SHIFT;
+			f = add(t, "%s%s [m],r,imm8%s", n, "", w);
+			enc_rm(f, w, 0, oi, 2, 7, 8, false);
+			enc_imm(f, 0, 1, IMM_COUNT);
+			f->fmask = FM_SHLD; f->fm_op = (uint8_t)dir;
+		}
+	}
+}
+
+/* BT/BTS/BTR/BTC, BSF/BSR, TZCNT/LZCNT/POPCNT, BSWAP, MOVBE. */
+static void forms_bit(struct diff_table *t)
+{
+	static const char *const bt[4] = { "bt", "bts", "btr", "btc" };
+	static const uint8_t btop[4] = { 0xa3, 0xab, 0xb3, 0xbb };
+
+	for (int k = 0; k < 4; k++) {
+		for (int wi = 1; wi < 4; wi++) {
+			int w = widths[wi];
+			uint8_t o[2] = { 0x0f, btop[k] };
+			uint8_t g[2] = { 0x0f, 0xba };
+			struct diff_form *f;
+
+			/* AMD APM documents ZF as undefined for BT*, Intel as
+			 * unaffected; only CF is compared. */
+			f = add(t, "%s%s r,r%s", bt[k], "", w);
+			enc_rr(f, w, 0, o, 2, 2, 6, false);
+			f->fdef = DF_CF;
+			f = add(t, "%s%s [m],r%s", bt[k], "", w);
+			enc_rm(f, w, 0, o, 2, 9, 0, false);
+			f->fdef = DF_CF; f->kind = K_BITOFF; f->aux = 9;
+			if (k) {
+				f = add(t, "lock %s%s [m],r%s", bt[k], "", w);
+				enc_rm(f, w, 0xf0, o, 2, 2, 0, false);
+				f->fdef = DF_CF; f->kind = K_BITOFF; f->aux = 2;
+			}
+			f = add(t, "%s%s r,imm8%s", bt[k], "", w);
+			enc_rr(f, w, 0, g, 2, 4 + k, 11, false);
+			enc_imm(f, 0, 1, IMM_COUNT);
+			f->fdef = DF_CF;
+			f = add(t, "%s%s [m],imm8%s", bt[k], "", w);
+			enc_rm(f, w, 0, g, 2, 4 + k, 0, false);
+			enc_imm(f, 0, 1, IMM_COUNT);
+			f->fdef = DF_CF;
+		}
+	}
+	for (int wi = 1; wi < 4; wi++) {
+		int w = widths[wi];
+		static const struct { const char *n; uint8_t pfx, op; uint32_t fl; int feat; } s[] = {
+			{ "bsf", 0, 0xbc, DF_ZF, FEAT_NONE },   /* dest unchanged for a zero source
+			                               (AMD APM; Intel: undefined but
+			                               every CPU keeps it) */
+			{ "bsr", 0, 0xbd, DF_ZF, FEAT_NONE },
+			{ "tzcnt", 0xf3, 0xbc, DF_CF | DF_ZF, FEAT_BMI1 },
+			{ "lzcnt", 0xf3, 0xbd, DF_CF | DF_ZF, FEAT_LZCNT },
+			{ "popcnt", 0xf3, 0xb8, ALL, FEAT_POPCNT },
+		};
+		for (size_t k = 0; k < sizeof(s) / sizeof(s[0]); k++) {
+			uint8_t o[2] = { 0x0f, s[k].op };
+			struct diff_form *f;
+
+			f = add(t, "%s%s r,r%s", s[k].n, "", w);
+			enc_rr(f, w, s[k].pfx, o, 2, 2, 9, false);
+			f->fdef = s[k].fl;
+			f->feat = s[k].feat;
+			f = add(t, "%s%s r,[m]%s", s[k].n, "", w);
+			enc_rm(f, w, s[k].pfx, o, 2, 14, 0, false);
+			f->fdef = s[k].fl;
+			f->feat = s[k].feat;
+		}
+	}
+	for (int r = 0; r < 16; r += 5) {
+		for (int w = 4; w <= 8; w += 4) {
+			struct diff_form *f = add(t, "bswap%s r%s", "", "", w);
+			uint8_t rex = (uint8_t)(0x40 | (w == 8 ? 8 : 0) | (r >> 3));
+
+			if (r == 4)
+				continue;
+			if (rex != 0x40)
+				enc_byte(f, rex);
+			enc_byte(f, 0x0f);
+			enc_byte(f, (uint8_t)(0xc8 + (r & 7)));
+		}
+	}
+	for (int wi = 1; wi < 4; wi++) {
+		int w = widths[wi];
+		uint8_t ld[3] = { 0x0f, 0x38, 0xf0 }, st[3] = { 0x0f, 0x38, 0xf1 };
+		struct diff_form *f;
+
+		f = add(t, "movbe%s r,[m]%s", "", "", w);
+		enc_rm(f, w, 0, ld, 3, 2, 0, false);
+		f->feat = FEAT_MOVBE;
+		f = add(t, "movbe%s [m],r%s", "", "", w);
+		enc_rm(f, w, 0, st, 3, 10, 8, false);
+		f->feat = FEAT_MOVBE;
+	}
+}
+
+/* CMPXCHG, XADD, XCHG, MOV, MOVZX/MOVSX/MOVSXD, CBW family, CMOVcc, SETcc. */
+static void forms_move(struct diff_table *t)
+{
+	for (int wi = 0; wi < 4; wi++) {
+		int w = widths[wi];
+		const struct pair *p = pairs_for(w);
+		uint8_t cx[2] = { 0x0f, (uint8_t)(w == 1 ? 0xb0 : 0xb1) };
+		uint8_t xa[2] = { 0x0f, (uint8_t)(w == 1 ? 0xc0 : 0xc1) };
+		uint8_t xc = w == 1 ? 0x86 : 0x87;
+		uint8_t mv = w == 1 ? 0x88 : 0x89, mvl = w == 1 ? 0x8a : 0x8b;
+		uint8_t mi = w == 1 ? 0xc6 : 0xc7;
+		struct diff_form *f;
+
+		for (int i = 0; i < 2; i++) {
+			f = add(t, "cmpxchg%s r,r%s", "", "", w);
+			enc_rr(f, w, 0, cx, 2, p[i].reg, p[i].rm, p[i].rex);
+			f->tie_rax = true; f->aux = (uint8_t)p[i].rm;
+			if (w == 1 && !p[i].rex && p[i].rm >= 4 && p[i].rm < 8)
+				f->aux = (uint8_t)(p[i].rm + 16);
+		}
+		f = add(t, "cmpxchg%s [m],r%s", "", "", w);
+		enc_rm(f, w, 0, cx, 2, 6, 0, false);
+		f->tie_rax = true; f->aux = 0xff;
+		f = add(t, "lock cmpxchg%s [m],r%s", "", "", w);
+		enc_rm(f, w, 0xf0, cx, 2, 9, 8, false);
+		f->tie_rax = true; f->aux = 0xff;
+		for (int i = 0; i < 3; i++) {
+			f = add(t, "xadd%s r,r%s", "", "", w);
+			enc_rr(f, w, 0, xa, 2, p[i].reg, p[i].rm, p[i].rex);
+		}
+		f = add(t, "lock xadd%s [m],r%s", "", "", w);
+		enc_rm(f, w, 0xf0, xa, 2, 2, 0, false);
+		f = add(t, "xchg%s r,r%s", "", "", w);
+		enc_rr(f, w, 0, &xc, 1, p[0].reg, p[0].rm, p[0].rex);
+		f = add(t, "xchg%s [m],r%s", "", "", w);
+		enc_rm(f, w, 0, &xc, 1, 10, 0, false);
+		f = add(t, "mov%s r/m,r%s", "", "", w);
+		enc_rr(f, w, 0, &mv, 1, p[1].reg, p[1].rm, p[1].rex);
+		f = add(t, "mov%s [m],r%s", "", "", w);
+		enc_rm(f, w, 0, &mv, 1, 5, 0, false);
+		f = add(t, "mov%s r,[m]%s", "", "", w);
+		enc_rm(f, w, 0, &mvl, 1, 12, -32, false);
+		f = add(t, "mov%s r/m,imm%s", "", "", w);
+		enc_rr(f, w, 0, &mi, 1, 0, p[2].rm, p[2].rex);
+		enc_imm(f, 0, w == 1 ? 1 : w == 2 ? 2 : 4, IMM_RAND);
+		if (w > 1) {
+			uint8_t o = 0x90 + 6;   /* xchg eAX, eSI */
+			f = add(t, "xchg%s ax,r%s", "", "", w);
+			enc_op(f, w, 0, &o, 1, 0);
+		}
+	}
+	/* MOV r64, imm64 (REX.W B8+r). */
+	{
+		struct diff_form *f = add(t, "movabs%s r,imm64%s", "", "", 8);
+		enc_byte(f, 0x49);
+		enc_byte(f, 0xb8 + 3);   /* r11 */
+		enc_imm(f, 0, 8, IMM_RAND);
+		f = add(t, "mov%s r,imm32%s", "", "", 4);
+		enc_byte(f, 0xb8 + 5);   /* ebp: zero-extends into RBP */
+		enc_imm(f, 0, 4, IMM_RAND);
+	}
+	/* MOVZX/MOVSX (0F B6/B7/BE/BF), MOVSXD (REX.W 63). */
+	for (int wi = 1; wi < 4; wi++) {
+		int w = widths[wi];
+		static const struct { const char *n; uint8_t op; } m[] = {
+			{ "movzx8", 0xb6 }, { "movzx16", 0xb7 }, { "movsx8", 0xbe }, { "movsx16", 0xbf },
+		};
+		for (int k = 0; k < 4; k++) {
+			uint8_t o[2] = { 0x0f, m[k].op };
+			struct diff_form *f;
+
+			f = add(t, "%s%s r,r%s", m[k].n, "", w);
+			enc_rr(f, w, 0, o, 2, 2, 7, false);        /* source BH or DI */
+			f = add(t, "%s%s r,r.rex%s", m[k].n, "", w);
+			enc_rr(f, w, 0, o, 2, 10, 6, true);        /* source SIL or SI */
+			f = add(t, "%s%s r,[m]%s", m[k].n, "", w);
+			enc_rm(f, w, 0, o, 2, 13, 0, false);
+		}
+	}
+	{
+		uint8_t o = 0x63;
+		struct diff_form *f = add(t, "movsxd%s r,r%s", "", "", 8);
+		enc_rr(f, 8, 0, &o, 1, 1, 9, false);
+		f = add(t, "movsxd%s r,[m]%s", "", "", 8);
+		enc_rm(f, 8, 0, &o, 1, 14, 4, false);
+	}
+	/* CBW/CWDE/CDQE (98), CWD/CDQ/CQO (99). */
+	for (int wi = 1; wi < 4; wi++) {
+		int w = widths[wi];
+		for (uint8_t o = 0x98; o <= 0x99; o++) {
+			struct diff_form *f = add(t, o == 0x98 ? "cbw%s%s" : "cwd%s%s", "", "", w);
+			enc_op(f, w, 0, &o, 1, 0);
+		}
+	}
+	/* CMOVcc and SETcc, all 16 conditions (SDM Vol. 1 Table B-1). Flags
+	 * are random, so every condition is seen both true and false. */
+	for (int cc = 0; cc < 16; cc++) {
+		uint8_t cm[2] = { 0x0f, (uint8_t)(0x40 + cc) };
+		uint8_t sc[2] = { 0x0f, (uint8_t)(0x90 + cc) };
+		struct diff_form *f;
+
+		for (int wi = 1; wi < 4; wi++) {
+			int w = widths[wi];
+			f = add(t, "cmov%s%s r,r%s", (const char *[]){ "o", "no", "b", "ae", "e", "ne",
+				"be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g" }[cc], "", w);
+			enc_rr(f, w, 0, cm, 2, cc & 1 ? 9 : 2, cc & 2 ? 14 : 6, false);
+		}
+		f = add(t, "cmov%s%s r,[m]%s", "cc", "", 4);
+		snprintf(f->name, sizeof(f->name), "cmov%d r32,[m]", cc);
+		enc_rm(f, 4, 0, cm, 2, 0, 0, false);
+		f = add(t, "set%s%s r%s", "cc", "", 1);
+		snprintf(f->name, sizeof(f->name), "set%d r8", cc);
+		enc_rr(f, 4, 0, sc, 2, 0, cc & 1 ? 4 : 6, !(cc & 1));  /* AH or SIL */
+		f = add(t, "set%s%s [m]%s", "cc", "", 1);
+		snprintf(f->name, sizeof(f->name), "set%d [m]", cc);
+		enc_rm(f, 4, 0, sc, 2, 0, 5, false);
+	}
+}
+
+/* LEA with every addressing shape (SDM Vol. 2A 2.1.5, Tables 2-2/2-3, and
+ * 2.2.1.6 for RIP-relative), at three operand sizes and two address sizes. */
+static void forms_lea(struct diff_table *t)
+{
+	static const struct { const char *n; uint8_t b[8]; int len; uint8_t rex; } a[] = {
+		{ "[rax+rcx*4+d8]", { 0x44, 0x88, 0x12 }, 3, 0 },
+		{ "[r13+r9*8+d32]", { 0x84, 0xcd, 0x78, 0x56, 0x34, 0x92 }, 6, 0x03 },
+		{ "[rbp+0]", { 0x45, 0x00 }, 2, 0 },
+		{ "[d32]", { 0x04, 0x25, 0xf0, 0xff, 0xff, 0x7f }, 6, 0 },
+		{ "[rip+d32]", { 0x05, 0x00, 0x10, 0x00, 0x80 }, 5, 0 },
+		{ "[rsp+d8]", { 0x44, 0x24, 0x80 }, 3, 0 },
+		{ "[r12+r12*2]", { 0x04, 0x64 }, 2, 0x03 },
+		{ "[rsi*2+d32]", { 0x04, 0x75, 0x01, 0x00, 0x00, 0x80 }, 6, 0 },
+		{ "[rdi+rbx]", { 0x04, 0x1f }, 2, 0 },
+		{ "[r8-d8]", { 0x40, 0x81 }, 2, 0x01 },
+	};
+
+	for (size_t k = 0; k < sizeof(a) / sizeof(a[0]); k++) {
+		for (int wi = 1; wi < 4; wi++) {
+			for (int as = 0; as < 2; as++) {
+				int w = widths[wi];
+				struct diff_form *f = add(t, "lea%s%s %s", as ? "a32." : "", a[k].n, w);
+				uint8_t rex = (uint8_t)(0x40 | (w == 8 ? 8 : 0) | a[k].rex);
+
+				if (as)
+					enc_byte(f, 0x67);
+				if (w == 2)
+					enc_byte(f, 0x66);
+				if (rex != 0x40)
+					enc_byte(f, rex);
+				enc_byte(f, 0x8d);
+				for (int i = 0; i < a[k].len; i++)
+					enc_byte(f, a[k].b[i]);
+			}
+		}
+	}
+}
+
+static void seq(struct diff_table *t, const char *name, const uint8_t *b, int len,
+		int ninsn, int kind, uint32_t fl)
+{
+	struct diff_form *f = diff_form_add(t);
+
+	enc_begin(f, "%s", name);
+	for (int i = 0; i < len; i++)
+		enc_byte(f, b[i]);
+	enc_end(f, ninsn);
+	f->kind = (uint8_t)kind;
+	f->width = 8;
+	f->fdef = fl;
+}
+#define SEQ(t, name, ninsn, kind, fl, ...) do { \
+	static const uint8_t b_[] = { __VA_ARGS__ }; \
+	seq(t, name, b_, sizeof(b_), ninsn, kind, fl); } while (0)
+#define SEQM(t, name, ninsn, kind, fl, ...) do { \
+	static const uint8_t b_[] = { __VA_ARGS__ }; \
+	seq(t, name, b_, sizeof(b_), ninsn, kind, fl); \
+	t->v[t->n - 1].mem = true; } while (0)
+
+/* Flag instructions, ADC/SBB chains, PUSH/POP, PUSHF/POPF. */
+static void forms_misc(struct diff_table *t)
+{
+	SEQ(t, "clc", 1, K_INT, ALL, 0xf8);
+	SEQ(t, "stc", 1, K_INT, ALL, 0xf9);
+	SEQ(t, "cmc", 1, K_INT, ALL, 0xf5);
+	SEQ(t, "cld", 1, K_INT, ALL, 0xfc);
+	SEQ(t, "std", 1, K_INT, ALL, 0xfd);
+	/* LAHF/SAHF in 64-bit mode need CPUID 8000_0001h ECX.LAHF-SAHF. */
+	SEQ(t, "lahf", 1, K_INT, ALL, 0x9f);
+	t->v[t->n - 1].feat = FEAT_LAHF;
+	SEQ(t, "sahf", 1, K_INT, ALL, 0x9e);   /* OF unaffected, the rest from AH */
+	t->v[t->n - 1].feat = FEAT_LAHF;
+	SEQ(t, "pushfq; pop rax", 2, K_INT, ALL, 0x9c, 0x58);
+	SEQ(t, "push rax; popfq; pushfq; pop rcx", 4, K_POPF, ALL, 0x50, 0x9d, 0x9c, 0x59);
+	SEQ(t, "pushfw; pop ax", 2, K_INT, ALL, 0x66, 0x9c, 0x66, 0x58);
+	/* Multi-word arithmetic: carries and borrows propagate. */
+	SEQ(t, "add/adc/adc/adc chain", 4, K_INT, ALL,
+	    0x48, 0x01, 0xd0, 0x48, 0x11, 0xf1, 0x4d, 0x11, 0xc8, 0x48, 0x11, 0xef);
+	SEQ(t, "sub/sbb/sbb chain", 3, K_INT, ALL,
+	    0x48, 0x29, 0xd0, 0x48, 0x19, 0xf1, 0x4d, 0x19, 0xc8);
+	SEQ(t, "stc; adc32; adc8; sbb16", 4, K_INT, ALL,
+	    0xf9, 0x11, 0xd0, 0x10, 0xe1, 0x66, 0x19, 0xf7);
+	SEQ(t, "cmc; sbb rax,imm32; adc rdx,simm8", 3, K_INT, ALL,
+	    0xf5, 0x48, 0x1d, 0x78, 0x56, 0x34, 0x12, 0x48, 0x83, 0xd2, 0xff);
+	SEQM(t, "adc [m],rdx; sbb rcx,[m+8]", 2, K_INT, ALL,
+	    0x48, 0x11, 0x13, 0x48, 0x1b, 0x4b, 0x08);
+	/* PUSH/POP (stack is part of the compared memory). */
+	SEQ(t, "push rdx; push r9; pop rsi; pop r10", 4, K_INT, ALL,
+	    0x52, 0x41, 0x51, 0x5e, 0x41, 0x5a);
+	SEQ(t, "push imm32; push simm8; pop rax; pop rcx", 4, K_INT, ALL,
+	    0x68, 0x88, 0x77, 0x66, 0x85, 0x6a, 0x80, 0x58, 0x59);
+	SEQM(t, "push [m]; pop [m+8]", 2, K_INT, ALL, 0xff, 0x33, 0x8f, 0x43, 0x08);
+	SEQ(t, "push16 dx; pop16 cx", 2, K_INT, ALL, 0x66, 0x52, 0x66, 0x59);
+	SEQ(t, "enter 16,0; leave", 2, K_INT, ALL, 0xc8, 0x10, 0x00, 0x00, 0xc9);
+	SEQ(t, "nop; nopw; nopl [rax+rax]", 3, K_INT, ALL,
+	    0x90, 0x66, 0x90, 0x0f, 0x1f, 0x44, 0x00, 0x00);
+	SEQ(t, "xchg rax,rax; pause", 2, K_INT, ALL, 0x48, 0x90, 0xf3, 0x90);
+	/* CMPXCHG8B/16B: ZF set, the other flags unaffected. */
+	SEQM(t, "cmpxchg8b [m]", 1, K_INT, ALL, 0x0f, 0xc7, 0x0b);
+	SEQM(t, "lock cmpxchg16b [m]", 1, K_INT, ALL, 0xf0, 0x48, 0x0f, 0xc7, 0x0b);
+	t->v[t->n - 1].feat = FEAT_CX16;
+	/* Calls and jumps inside the form: a taken and a not-taken Jcc. */
+	SEQ(t, "cmp; jcc +2; inc; inc", 4, K_INT, ALL,
+	    0x48, 0x39, 0xd0, 0x74, 0x03, 0x48, 0xff, 0xc1, 0x48, 0xff, 0xc6);
+	SEQ(t, "call +0; pop rax", 2, K_INT, ALL, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x58);
+	SEQ(t, "loop back x3", 4, K_INT, ALL,
+	    0xb9, 0x03, 0x00, 0x00, 0x00, 0xff, 0xc0, 0xe2, 0xfc);
+	SEQM(t, "xlatb", 1, K_INT, ALL, 0x48, 0x8d, 0x1b, 0xd7);
+	SEQ(t, "setc al; movzx eax,al; neg eax", 3, K_INT, ALL,
+	    0x0f, 0x92, 0xc0, 0x0f, 0xb6, 0xc0, 0xf7, 0xd8);
+}
+
+/* String instructions with and without REP, both directions. */
+static void forms_string(struct diff_table *t)
+{
+	static const struct { const char *n; uint8_t op; bool cmp; } s[] = {
+		{ "movs", 0xa4, false }, { "cmps", 0xa6, true }, { "stos", 0xaa, false },
+		{ "lods", 0xac, false }, { "scas", 0xae, true },
+	};
+
+	for (size_t k = 0; k < sizeof(s) / sizeof(s[0]); k++) {
+		for (int wi = 0; wi < 4; wi++) {
+			int w = widths[wi];
+			static const uint8_t reps[3] = { 0, 0xf3, 0xf2 };
+			static const char *const rn[3] = { "", "rep ", "repne " };
+
+			for (int r = 0; r < 3; r++) {
+				struct diff_form *f;
+				uint8_t o = (uint8_t)(s[k].op + (w > 1));
+
+				if (r == 2 && !s[k].cmp)
+					continue;
+				f = add(t, "%s%s", s[k].n, "", w);
+				snprintf(f->name, sizeof(f->name), "%s%s%s", rn[r], s[k].n, wname[w]);
+				enc_op(f, w, reps[r], &o, 1, 0);
+				f->kind = K_STRING;
+				f->fdef = ALL;
+			}
+		}
+	}
+	SEQ(t, "a32 rep movsb", 1, K_STRING, ALL, 0x67, 0xf3, 0xa4);
+	SEQ(t, "a32 repe cmpsd", 1, K_STRING, ALL, 0x67, 0xf3, 0xa7);
+	SEQ(t, "rep stosq; rep lodsw", 2, K_STRING, ALL, 0xf3, 0x48, 0xab, 0x66, 0xf3, 0xad);
+}
+
+void forms_int(struct diff_table *t)
+{
+	forms_alu(t);
+	forms_unary(t);
+	forms_shift(t);
+	forms_bit(t);
+	forms_move(t);
+	forms_lea(t);
+	forms_misc(t);
+	forms_string(t);
+}

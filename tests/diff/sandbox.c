@@ -1,0 +1,328 @@
+/* A minimal 64-bit guest for ringvm's software CPU: identity-mapped 4-level
+ * paging, a GDT with kernel/user segments and a TSS, and an IDT whose every
+ * vector lands on a HLT stub, so a fault ends the run with a known vector.
+ * Used by diffrun (user mode, CPL 3) and by the x86 fuzz target.
+ *
+ * This file reaches into the emulator's internals (src/cpu/x86/cpu.h) to set
+ * XMM registers, MXCSR and the x87 state, which the public x86emu API does
+ * not expose (x86_cpu_of() in cpu.h gives the internal view). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/x86/cpu.h"
+#include "diff.h"
+
+/* Guest-physical (= virtual) layout of the system pages. */
+#define SB_PML4   0x1000ULL
+#define SB_PDPT   0x2000ULL
+#define SB_PD     0x3000ULL
+#define SB_PT_LO  0x4000ULL
+#define SB_PT_HI  0x5000ULL
+#define SB_GDT    0x6000ULL
+#define SB_IDT    0x7000ULL
+#define SB_TSS    0x9000ULL
+#define SB_KSTACK 0xa000ULL
+
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_UDATA 0x1b
+#define SEL_UCODE 0x23
+#define SEL_TSS   0x28
+
+#define SB_NPAGES 15
+
+struct sandbox {
+	struct x86emu *emu;
+	bool user;
+	uint64_t gpa[SB_NPAGES];
+	/* Each page is its own allocation, so under ASan an access that runs
+	 * off the end of a page the bus handed out is caught. */
+	uint8_t *page[SB_NPAGES];
+};
+
+static uint8_t *sb_ram_page(void *opaque, uint64_t gpa)
+{
+	struct sandbox *s = opaque;
+	uint64_t pg = gpa & ~0xfffULL;
+
+	for (int i = 0; i < SB_NPAGES; i++)
+		if (s->gpa[i] == pg)
+			return s->page[i];
+	return NULL;
+}
+
+static void sb_mmio(void *opaque, uint64_t gpa, void *data, unsigned len, bool write)
+{
+	(void)opaque; (void)gpa;
+	if (!write)
+		memset(data, 0xff, len);
+}
+
+static void sb_pio(void *opaque, uint16_t port, void *data, unsigned len, bool in)
+{
+	(void)opaque; (void)port;
+	if (in)
+		memset(data, 0xff, len);
+}
+
+static int sb_intr_ack(void *opaque)
+{
+	(void)opaque;
+	return -1;
+}
+
+uint8_t *sandbox_ptr(struct sandbox *s, uint64_t va)
+{
+	uint8_t *p = sb_ram_page(s, va);
+
+	return p ? p + (va & 0xfff) : NULL;
+}
+
+struct x86emu *sandbox_emu(struct sandbox *s)
+{
+	return s->emu;
+}
+
+static struct x86_cpu *sb_cpu(struct sandbox *s)
+{
+	return x86_cpu_of(s->emu);
+}
+
+static void put64(struct sandbox *s, uint64_t va, uint64_t v)
+{
+	memcpy(sandbox_ptr(s, va), &v, 8);
+}
+
+/* Page tables, descriptor tables, TSS and the HLT stubs. */
+static void sb_build(struct sandbox *s)
+{
+	const uint64_t pde = 0x7;   /* P | RW | US: the leaf decides the rest */
+
+	for (int i = 0; i < SB_NPAGES; i++)
+		memset(s->page[i], 0, 4096);
+
+	/* 4-level paging (SDM Vol. 3A 4.5): PML4[0] -> PDPT[0] -> PD; PD[0]
+	 * covers 0..2 MiB (system pages, supervisor only), PD[256] covers
+	 * 0x20000000.. (the test pages, user accessible). */
+	put64(s, SB_PML4, SB_PDPT | pde);
+	put64(s, SB_PDPT, SB_PD | pde);
+	put64(s, SB_PD + 0 * 8, SB_PT_LO | pde);
+	put64(s, SB_PD + 256 * 8, SB_PT_HI | pde);
+	for (uint64_t pa = SB_PML4; pa <= SB_KSTACK; pa += 0x1000)
+		put64(s, SB_PT_LO + (pa >> 12) * 8, pa | 0x3);
+	for (uint64_t off = 0; off < DIFF_REGION; off += 0x1000)
+		put64(s, SB_PT_HI + (off >> 12) * 8, (DIFF_CODE_VA + off) | 0x7);
+
+	/* GDT (SDM Vol. 3A 3.4.5, 5.2.1 for the L bit). */
+	put64(s, SB_GDT + 0x08, 0x00209b0000000000ULL);  /* kernel code, L=1 */
+	put64(s, SB_GDT + 0x10, 0x00cf93000000ffffULL);  /* kernel data */
+	put64(s, SB_GDT + 0x18, 0x00cff3000000ffffULL);  /* user data, DPL 3 */
+	put64(s, SB_GDT + 0x20, 0x0020fb0000000000ULL);  /* user code, L=1, DPL 3 */
+	/* 64-bit busy TSS descriptor, 16 bytes (SDM Vol. 3A 8.2.3). */
+	put64(s, SB_GDT + 0x28, 0x00008b0000000067ULL | (SB_TSS << 16));
+	put64(s, SB_GDT + 0x30, 0);
+
+	/* IDT of 64-bit interrupt gates, DPL 3 so INT n from user mode also
+	 * lands on a stub (SDM Vol. 3A 6.14.1). */
+	for (uint64_t v = 0; v < 256; v++) {
+		uint64_t off = SB_HANDLERS + v * 16;
+		uint64_t lo = (off & 0xffff) | ((uint64_t)SEL_KCODE << 16) |
+			      (0xeeULL << 40) | (((off >> 16) & 0xffff) << 48);
+
+		put64(s, SB_IDT + v * 16, lo);
+		put64(s, SB_IDT + v * 16 + 8, off >> 32);
+		/* hlt ; jmp back to the hlt */
+		uint8_t *h = sandbox_ptr(s, off);
+		h[0] = 0xf4; h[1] = 0xeb; h[2] = 0xfd;
+	}
+
+	/* TSS: RSP0 for the CPL 3 -> 0 switch on a fault; the I/O map base
+	 * past the limit means "no bitmap" (SDM Vol. 3A 8.7, 20.5.2). */
+	put64(s, SB_TSS + 4, SB_KSTACK + 0x1000);
+	{
+		uint16_t iomap = 0x68;
+		memcpy(sandbox_ptr(s, SB_TSS + 0x66), &iomap, 2);
+	}
+}
+
+void sandbox_reset(struct sandbox *s)
+{
+	sb_build(s);
+}
+
+struct sandbox *sandbox_new(bool user)
+{
+	static const struct x86emu_bus bus_tmpl = {
+		.ram_page = sb_ram_page,
+		.mmio = sb_mmio,
+		.pio = sb_pio,
+		.intr_ack = sb_intr_ack,
+	};
+	struct x86emu_bus bus = bus_tmpl;
+	struct sandbox *s = calloc(1, sizeof(*s));
+	int n = 0;
+
+	if (!s)
+		return NULL;
+	s->user = user;
+	for (uint64_t pa = SB_PML4; pa <= SB_KSTACK; pa += 0x1000)
+		s->gpa[n++] = pa;
+	for (uint64_t off = 0; off < DIFF_REGION; off += 0x1000)
+		s->gpa[n++] = DIFF_CODE_VA + off;
+	for (int i = 0; i < SB_NPAGES; i++) {
+		s->page[i] = aligned_alloc(4096, 4096);
+		if (!s->page[i])
+			goto err;
+	}
+	sb_build(s);
+	bus.opaque = s;
+	s->emu = x86emu_new(&bus, 0);
+	if (!s->emu)
+		goto err;
+	return s;
+err:
+	sandbox_free(s);
+	return NULL;
+}
+
+void sandbox_free(struct sandbox *s)
+{
+	if (!s)
+		return;
+	if (s->emu)
+		x86emu_free(s->emu);
+	for (int i = 0; i < SB_NPAGES; i++)
+		free(s->page[i]);
+	free(s);
+}
+
+static void seg_set(struct x86_segment *g, uint16_t sel, uint8_t type, bool code, int dpl)
+{
+	memset(g, 0, sizeof(*g));
+	g->selector = sel;
+	g->base = 0;
+	g->limit = 0xffffffff;
+	g->type = type;
+	g->present = 1;
+	g->dpl = (uint8_t)dpl;
+	g->s = 1;
+	g->g = 1;
+	g->l = code;
+	g->db = !code;
+}
+
+void sandbox_load(struct sandbox *s, const struct diff_state *st, uint64_t rip)
+{
+	struct x86_cpu *cpu;
+	struct vcpu_sregs sr;
+	struct vcpu_regs r;
+	int dpl = s->user ? 3 : 0;
+
+	memset(&sr, 0, sizeof(sr));
+	seg_set(&sr.cs, s->user ? SEL_UCODE : SEL_KCODE, 0xb, true, dpl);
+	seg_set(&sr.ss, s->user ? SEL_UDATA : SEL_KDATA, 0x3, false, dpl);
+	sr.ds = sr.es = sr.fs = sr.gs = sr.ss;
+	sr.tr.selector = SEL_TSS;
+	sr.tr.base = SB_TSS;
+	sr.tr.limit = 0x67;
+	sr.tr.type = 0xb;
+	sr.tr.present = 1;
+	sr.ldt.unusable = 1;
+	sr.gdt.base = SB_GDT;
+	sr.gdt.limit = 0x37;
+	sr.idt.base = SB_IDT;
+	sr.idt.limit = 0xfff;
+	/* Long mode with SSE enabled for the OS (SDM Vol. 3A 13.1.4: CR4.OSFXSR
+	 * and OSXMMEXCPT; CR0.MP=1, EM=0 for SSE and x87 without #NM). */
+	sr.cr0 = X86_CR0_PE | (1ULL << 1) | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
+	sr.cr3 = SB_PML4;
+	sr.cr4 = X86_CR4_PAE | (1ULL << 9) | (1ULL << 10);
+	sr.efer = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE;
+	sr.apic_base = 0xfee00900;
+	x86emu_set_sregs(s->emu, &sr);
+
+	r.rax = st->gpr[0]; r.rcx = st->gpr[1]; r.rdx = st->gpr[2]; r.rbx = st->gpr[3];
+	r.rsp = st->gpr[4]; r.rbp = st->gpr[5]; r.rsi = st->gpr[6]; r.rdi = st->gpr[7];
+	r.r8 = st->gpr[8]; r.r9 = st->gpr[9]; r.r10 = st->gpr[10]; r.r11 = st->gpr[11];
+	r.r12 = st->gpr[12]; r.r13 = st->gpr[13]; r.r14 = st->gpr[14]; r.r15 = st->gpr[15];
+	r.rip = rip;
+	/* User mode always runs with IF=1; bit 1 is reserved as 1. */
+	r.rflags = (st->rflags & ~(uint64_t)DF_IF) | 0x2 | (s->user ? DF_IF : 0);
+	x86emu_set_regs(s->emu, &r);
+
+	cpu = sb_cpu(s);
+	x86_fpu_reset(cpu);      /* FNINIT state, as native.S does */
+	cpu->fpu.mxcsr = st->mxcsr;
+	for (int i = 0; i < 16; i++)
+		memcpy(cpu->fpu.xmm[i].b, st->xmm[i], 16);
+	cpu->halted = 0;
+}
+
+void sandbox_save(struct sandbox *s, struct diff_state *st, uint64_t *rip)
+{
+	struct x86_cpu *cpu = sb_cpu(s);
+	struct vcpu_regs r;
+
+	x86emu_get_regs(s->emu, &r);
+	st->gpr[0] = r.rax; st->gpr[1] = r.rcx; st->gpr[2] = r.rdx; st->gpr[3] = r.rbx;
+	st->gpr[4] = r.rsp; st->gpr[5] = r.rbp; st->gpr[6] = r.rsi; st->gpr[7] = r.rdi;
+	st->gpr[8] = r.r8; st->gpr[9] = r.r9; st->gpr[10] = r.r10; st->gpr[11] = r.r11;
+	st->gpr[12] = r.r12; st->gpr[13] = r.r13; st->gpr[14] = r.r14; st->gpr[15] = r.r15;
+	st->rflags = r.rflags;
+	st->rip = r.rip;
+	st->mxcsr = cpu->fpu.mxcsr;
+	for (int i = 0; i < 16; i++)
+		memcpy(st->xmm[i], cpu->fpu.xmm[i].b, 16);
+	if (rip)
+		*rip = r.rip;
+}
+
+static uint64_t sb_rip(struct sandbox *s)
+{
+	struct vcpu_regs r;
+
+	x86emu_get_regs(s->emu, &r);
+	return r.rip;
+}
+
+int sandbox_run(struct sandbox *s, uint64_t max_insns, uint64_t stop_rip)
+{
+	/* One instruction per call: a REP string instruction may come back
+	 * between iterations (RIP unchanged), which is allowed; anything that
+	 * neither reaches stop_rip nor stops within the budget is a runaway. */
+	for (uint64_t n = 0; n < max_insns + 20000; n++) {
+		enum x86emu_stop why = x86emu_run(s->emu, 1);
+		uint64_t rip = sb_rip(s);
+
+		if (rip == stop_rip && why != X86EMU_SHUTDOWN)
+			return -1;
+		switch (why) {
+		case X86EMU_LIMIT:
+			continue;
+		case X86EMU_HLT:
+			if (rip >= SB_HANDLERS && rip < SB_HANDLERS + 0x1000)
+				return (int)((rip - SB_HANDLERS) / 16);
+			return 258;
+		case X86EMU_SHUTDOWN:
+			return 256;
+		default:
+			return 259;
+		}
+	}
+	return 257;
+}
+
+uint64_t sandbox_fault_rip(struct sandbox *s, int vec)
+{
+	struct vcpu_regs r;
+	bool has_err = vec == 8 || (vec >= 10 && vec <= 14) || vec == 17;
+	uint64_t v = 0;
+	uint8_t *p;
+
+	x86emu_get_regs(s->emu, &r);
+	/* 64-bit frame: [error code] RIP CS RFLAGS RSP SS (SDM Vol. 3A 6.14.2). */
+	p = sandbox_ptr(s, r.rsp + (has_err ? 8 : 0));
+	if (p && ((r.rsp + (has_err ? 8 : 0)) & 0xfff) <= 0xff8)
+		memcpy(&v, p, 8);
+	return v;
+}

@@ -1,0 +1,49 @@
+"""Tier 3: differential CPU tests (host CPU vs ringvm's emulator) and the
+decoder's instruction lengths against Zydis. Built by `make diff`."""
+import re
+import subprocess
+
+import pytest
+
+from conftest import BUILD
+
+DIFF = BUILD / "tests" / "diff"
+# A run that covers less than this has silently lost most of its table.
+MIN_FORMS = 1200
+MIN_CASES = 500_000
+
+
+def run(binary, *args, timeout):
+    path = DIFF / binary
+    if not path.exists():
+        pytest.fail(f"{path} was not built (make diff)")
+    r = subprocess.run([str(path), *args], capture_output=True, text=True,
+                       timeout=timeout)
+    return r, r.stdout + r.stderr
+
+
+def test_diffrun():
+    # 400 cases per form keeps the tier well under a minute; `diffrun -n`
+    # and `-s` run more by hand.
+    r, out = run("diffrun", "-n", "400", timeout=300)
+    m = re.search(r"^diff: (\d+) forms, (\d+) cases, (\d+) mismatches$", out, re.M)
+    assert m, out[-4000:]
+    forms, cases, mismatches = map(int, m.groups())
+    print(m.group(0))
+    assert mismatches == 0, out[-12000:]
+    assert r.returncode == 0, out[-4000:]
+    assert forms >= MIN_FORMS, out[-4000:]
+    assert cases >= min(MIN_CASES, forms * 400), out[-4000:]
+
+
+def test_decoder_lengths():
+    r, out = run("declen", "-n", "1000000", timeout=300)
+    m = re.search(r"^declen: (\d+) streams, (\d+) compared, (\d+) mismatches$", out, re.M)
+    assert m, out[-4000:]
+    streams, compared, mismatches = map(int, m.groups())
+    print(m.group(0))
+    assert mismatches == 0, out[-8000:]
+    assert r.returncode == 0, out[-4000:]
+    # Most random streams start with a supported opcode; if few compare,
+    # the decoder rejects far too much.
+    assert compared > streams // 4, out[-4000:]
