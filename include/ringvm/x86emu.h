@@ -55,6 +55,7 @@ void x86emu_set_irq(struct x86emu *c, bool pending);
 void x86emu_nmi(struct x86emu *c);
 
 void x86emu_get_regs(struct x86emu *c, struct vcpu_regs *r);
+/* Also leaves the halted state: the CPU runs on from r->rip. */
 void x86emu_set_regs(struct x86emu *c, const struct vcpu_regs *r);
 void x86emu_get_sregs(struct x86emu *c, struct vcpu_sregs *s);
 void x86emu_set_sregs(struct x86emu *c, const struct vcpu_sregs *s);

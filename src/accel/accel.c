@@ -5,10 +5,6 @@
 #include "ringvm/accel.h"
 #include "ringvm/log.h"
 
-/* Weak until the software CPU's accelerator is linked in, so the registry
- * can say plainly when it is missing. */
-extern const struct accel_ops accel_emu __attribute__((weak));
-
 const struct accel_ops *const accel_registry[] = {
 	&accel_kvm,
 	&accel_emu,
@@ -56,7 +52,7 @@ static void accel_note(const char *name, const char *why)
 const struct accel_ops *accel_select(const char *name)
 {
 	const struct accel_ops *kvm = &accel_kvm;
-	const struct accel_ops *emu = &accel_emu ? &accel_emu : NULL;
+	const struct accel_ops *emu = &accel_emu;
 	char why[256] = "";
 
 	if (!name || !strcmp(name, "auto")) {

@@ -223,8 +223,13 @@ static void console_write_fd(struct console *c, const uint8_t *buf, size_t len)
 			len -= (size_t)n;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
+		/* A vCPU blocked here is kicked with a signal when the VM
+		 * stops; drop the rest rather than block the stop. */
+		if (n < 0 && errno == EINTR) {
+			if (c->vm && atomic_load(&c->vm->state) != VM_RUNNING)
+				return;
 			continue;
+		}
 		if (n < 0 && errno == EAGAIN && waited < CONSOLE_WRITE_WAIT_MS) {
 			struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
 

@@ -209,6 +209,7 @@ void vm_exit(struct vm *vm)
 			vm->accel->vcpu_fini(&vm->vcpus[i]);
 	if (vm->accel && vm->accel_priv && vm->accel->vm_exit)
 		vm->accel->vm_exit(vm);
+	hw_exit(vm);
 	if (vm->uart)
 		uart_free(vm->uart);
 	if (vm->fw_cfg)

@@ -63,6 +63,7 @@ struct i8042 {
 	uint8_t pending_cmd;      /* controller command waiting for its data byte */
 	uint8_t kbd_cmd;          /* keyboard command waiting for its parameter */
 	uint8_t outport;
+	uint8_t last;             /* last byte read from the output buffer */
 	struct i8042_byte q[I8042_QUEUE];
 	unsigned q_head, q_count;
 	/* Port 0x61 */
@@ -248,9 +249,10 @@ static uint64_t i8042_data_read(void *opaque, uint64_t off, unsigned size)
 	struct i8042 *k = opaque;
 	uint8_t v;
 
+	/* With nothing new the output buffer still holds the last byte. */
 	if (!k->q_count)
-		return 0;  /* nothing new; 0 is as good as the stale latch */
-	v = k->q[k->q_head].val;
+		return k->last;
+	v = k->last = k->q[k->q_head].val;
 	k->q_head = (k->q_head + 1) % I8042_QUEUE;
 	k->q_count--;
 	i8042_update_irq(k);

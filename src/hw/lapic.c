@@ -250,6 +250,7 @@ static void lapic_receive(struct lapic *l, const struct apic_msg *m)
 		if (m->level && !m->assert)
 			break;
 		lapic_soft_reset(l);
+		lapic_update(l);
 		platform_cpu_event(l->p, l->cpu, PLATFORM_EV_INIT, 0);
 		break;
 	case APIC_DM_SIPI:

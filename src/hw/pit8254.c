@@ -237,17 +237,19 @@ static void ch_load(struct pit *pit, int i, uint32_t raw)
 
 	if (!v)
 		v = c->bcd ? 10000 : 0x10000;  /* 0 is the largest count */
-	c->count = v;
+	c->reload = v;
 	c->have_count = true;
+	/* Modes 1 and 5 load the count on the next gate trigger; a running
+	 * one-shot or strobe is not disturbed. */
+	if (c->mode == 1 || c->mode == 5)
+		return;
+	/* Every other mode starts from the new count at once. (In modes 2
+	 * and 3 the chip would finish the current period first; guests that
+	 * change the rate write a control word first, which resets anyway.) */
+	c->count = v;
 	c->start = now;
 	c->frozen = 0;
-	if (c->mode == 1 || c->mode == 5) {
-		/* Loaded on the next gate trigger; a running one-shot goes on. */
-		if (!c->counting)
-			return;
-	} else {
-		c->counting = true;
-	}
+	c->counting = true;
 	c->null_count = false;
 	if (i == 0)
 		pit_arm(pit);
@@ -277,6 +279,7 @@ static void ch_set_gate(struct pit *pit, int i, bool level)
 	case 2:
 	case 3: /* a rising gate reloads the count */
 		if (c->have_count) {
+			c->count = c->reload;
 			c->counting = true;
 			c->null_count = false;
 			c->start = now;

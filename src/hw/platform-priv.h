@@ -56,7 +56,8 @@ void pic_io_write(struct pic *pic, uint16_t port, uint8_t val);
 #define PIT_HZ 1193182ULL
 
 struct pit_channel {
-	uint32_t count;       /* initial count, 1..0x10000 (binary units) */
+	uint32_t count;       /* count in use, 1..0x10000 (binary units) */
+	uint32_t reload;      /* count last written (modes 1/5: next trigger) */
 	uint64_t start;       /* tick counting (re)started at */
 	uint64_t frozen;      /* ticks elapsed when the gate stopped counting */
 	uint16_t latch;       /* latched count */

@@ -59,6 +59,9 @@ static void test_i8042_probe_sequence(void **state)
 	out(0x64, 1, 0xaa);
 	assert_int_equal(kbc_read(), 0x55);
 	assert_true(in(0x64, 1) & 0x04);       /* system flag after self-test */
+	/* Read again with OBF clear: the buffer still holds the old byte. */
+	assert_int_equal(in(0x64, 1) & 0x01, 0);
+	assert_int_equal(in(0x60, 1), 0x55);
 	out(0x64, 1, 0xab);
 	assert_int_equal(kbc_read(), 0x00);
 	out(0x64, 1, 0x20);

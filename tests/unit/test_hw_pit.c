@@ -170,8 +170,22 @@ static void test_mode1_and_5_need_gate_trigger(void **state)
 	assert_true(pit_out(&pit, 2));       /* not triggered yet */
 	outb(0x61, 0x01);                    /* gate rising edge */
 	assert_false(pit_out(&pit, 2));
+	/* A new count does not disturb the running one-shot... */
+	set_tick(1000110);
+	outb(0x42, 50);
+	outb(0x42, 0);
+	assert_int_equal(pit_counter(&pit, 2), 20);
 	set_tick(1000130);
 	assert_true(pit_out(&pit, 2));
+	/* ...it is used from the next trigger on. */
+	outb(0x61, 0x00);
+	outb(0x61, 0x01);
+	assert_false(pit_out(&pit, 2));
+	set_tick(1000179);
+	assert_false(pit_out(&pit, 2));
+	set_tick(1000180);
+	assert_true(pit_out(&pit, 2));
+	set_tick(1000130);
 	program(2, 5, 10);
 	outb(0x61, 0x00);
 	outb(0x61, 0x01);

@@ -10,11 +10,6 @@
 
 #include "cpu/x86/cpu.h"
 
-/* Stand-ins, only until every module of the CPU is in the library: weak, so
- * the real ones win as soon as they are linked. */
-__attribute__((weak)) void x86_register_sse(void) {}
-__attribute__((weak)) void x86_register_x87(void) {}
-
 static void dummy(struct x86_cpu *c, const struct x86_insn *i) { (void)c; (void)i; }
 
 /* SSE/x87 opcodes are other modules' handlers; give the few used below a

@@ -124,6 +124,8 @@ void x86emu_set_regs(struct x86emu *e, const struct vcpu_regs *r)
 	/* Bit 1 reads as 1; the lazy state is dropped (flags all in rflags). */
 	c->lf.op = LF_NONE;
 	c->rflags = (r->rflags & 0x3f7fd7ULL) | 2;
+	/* The caller chose where the CPU goes on: it is no longer halted. */
+	c->halted = 0;
 	x86_mode_update(c);
 }
 

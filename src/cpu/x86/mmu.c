@@ -31,6 +31,9 @@
 #define PFE_U    (1u << 2)
 #define PFE_RSVD (1u << 3)
 #define PFE_I    (1u << 4)
+/* Internal: marks a failed walk (a not-present supervisor read has error
+ * code 0). Never reaches the guest. */
+#define PFE_FAIL (1u << 31)
 
 struct walk {
 	uint64_t phys;        /* physical address of the page (4 KiB aligned) */
@@ -157,13 +160,13 @@ static uint32_t mmu_walk(struct x86_cpu *c, uint64_t lin, int acc, bool user, st
 		e = pte_read(c, pde_a, 4, &ptrs[0]);
 		ents[0] = e; sizes[0] = 4; levels = 1;
 		if (!(e & PTE_P))
-			return err;
+			return err | PFE_FAIL;
 		rw &= !!(e & PTE_RW); us &= !!(e & PTE_US);
 		if ((e & PTE_PS) && (c->cr4 & X86_CR4_PSE)) {
 			/* 4 MiB page; without PSE-36 bits 21:13 are reserved
 			 * (Table 4-4). */
 			if (e & 0x3fe000)
-				return err | PFE_P | PFE_RSVD;
+				return err | PFE_FAIL | PFE_P | PFE_RSVD;
 			leaf_phys = (e & 0xffc00000ULL) | (lin & 0x3ff000);
 			shift = 22;
 			goto leaf;
@@ -172,7 +175,7 @@ static uint32_t mmu_walk(struct x86_cpu *c, uint64_t lin, int acc, bool user, st
 		e = pte_read(c, pte_a, 4, &ptrs[1]);
 		ents[1] = e; sizes[1] = 4; levels = 2;
 		if (!(e & PTE_P))
-			return err;
+			return err | PFE_FAIL;
 		rw &= !!(e & PTE_RW); us &= !!(e & PTE_US);
 		leaf_phys = e & 0xfffff000ULL;
 		shift = 12;
@@ -185,19 +188,19 @@ static uint32_t mmu_walk(struct x86_cpu *c, uint64_t lin, int acc, bool user, st
 		e = pte_read(c, a, 8, &ptrs[levels]);
 		ents[levels] = e; sizes[levels++] = 8;
 		if (!(e & PTE_P))
-			return err;
+			return err | PFE_FAIL;
 		/* PS is reserved in a PML4E (Table 4-15). */
 		if ((e & (RSVD_HIGH | rsvd_xd | PTE_PS)))
-			return err | PFE_P | PFE_RSVD;
+			return err | PFE_FAIL | PFE_P | PFE_RSVD;
 		rw &= !!(e & PTE_RW); us &= !!(e & PTE_US); xd |= !!(e & PTE_XD);
 		a = (e & PHYS_MASK) | ((lin >> 27) & 0xff8);
 		e = pte_read(c, a, 8, &ptrs[levels]);
 		ents[levels] = e; sizes[levels++] = 8;
 		if (!(e & PTE_P))
-			return err;
+			return err | PFE_FAIL;
 		/* 1 GiB pages are not advertised, so PS is reserved here. */
 		if ((e & (RSVD_HIGH | rsvd_xd | PTE_PS)))
-			return err | PFE_P | PFE_RSVD;
+			return err | PFE_FAIL | PFE_P | PFE_RSVD;
 		rw &= !!(e & PTE_RW); us &= !!(e & PTE_US); xd |= !!(e & PTE_XD);
 	} else {
 		/* PAE (4.4): the PDPTE has no R/W, U/S or XD (Table 4-8);
@@ -209,9 +212,9 @@ static uint32_t mmu_walk(struct x86_cpu *c, uint64_t lin, int acc, bool user, st
 		ents[levels] = e; sizes[levels++] = 8;
 		ptrs[levels - 1] = NULL; /* no A bit in a PAE PDPTE */
 		if (!(e & PTE_P))
-			return err;
+			return err | PFE_FAIL;
 		if (e & (RSVD_HIGH | PTE_XD | 0x1e6))
-			return err | PFE_P | PFE_RSVD;
+			return err | PFE_FAIL | PFE_P | PFE_RSVD;
 	}
 	/* Page directory. */
 	{
@@ -219,14 +222,14 @@ static uint32_t mmu_walk(struct x86_cpu *c, uint64_t lin, int acc, bool user, st
 		e = pte_read(c, a, 8, &ptrs[levels]);
 		ents[levels] = e; sizes[levels++] = 8;
 		if (!(e & PTE_P))
-			return err;
+			return err | PFE_FAIL;
 		if (e & (RSVD_HIGH | rsvd_xd))
-			return err | PFE_P | PFE_RSVD;
+			return err | PFE_FAIL | PFE_P | PFE_RSVD;
 		rw &= !!(e & PTE_RW); us &= !!(e & PTE_US); xd |= !!(e & PTE_XD);
 		if (e & PTE_PS) {
 			/* 2 MiB page: bits 20:13 reserved (Table 4-9/4-17). */
 			if (e & 0x1fe000)
-				return err | PFE_P | PFE_RSVD;
+				return err | PFE_FAIL | PFE_P | PFE_RSVD;
 			leaf_phys = (e & PHYS_MASK & ~0x1fffffULL) | (lin & 0x1ff000);
 			shift = 21;
 			goto leaf;
@@ -235,9 +238,9 @@ static uint32_t mmu_walk(struct x86_cpu *c, uint64_t lin, int acc, bool user, st
 		e = pte_read(c, a, 8, &ptrs[levels]);
 		ents[levels] = e; sizes[levels++] = 8;
 		if (!(e & PTE_P))
-			return err;
+			return err | PFE_FAIL;
 		if (e & (RSVD_HIGH | rsvd_xd))
-			return err | PFE_P | PFE_RSVD;
+			return err | PFE_FAIL | PFE_P | PFE_RSVD;
 		rw &= !!(e & PTE_RW); us &= !!(e & PTE_US); xd |= !!(e & PTE_XD);
 		leaf_phys = e & PHYS_MASK;
 		shift = 12;
@@ -246,11 +249,11 @@ static uint32_t mmu_walk(struct x86_cpu *c, uint64_t lin, int acc, bool user, st
 leaf:
 	/* Access rights (SDM Vol. 3A 4.6). SMEP/SMAP are not advertised. */
 	if (user && !us)
-		return err | PFE_P;
+		return err | PFE_FAIL | PFE_P;
 	if (write && !rw && (user || (c->cr0 & X86_CR0_WP)))
-		return err | PFE_P;
+		return err | PFE_FAIL | PFE_P;
 	if (fetch && xd && nxe)
-		return err | PFE_P;
+		return err | PFE_FAIL | PFE_P;
 
 	/* Accessed on every level, dirty on the leaf for writes (4.8). */
 	for (int i = 0; i < levels; i++) {
@@ -273,7 +276,7 @@ leaf:
 static _Noreturn void mmu_page_fault(struct x86_cpu *c, uint64_t lin, uint32_t err)
 {
 	c->cr2 = lin;
-	x86_fault(c, X86_PF, err);
+	x86_fault(c, X86_PF, err & ~PFE_FAIL);
 }
 
 /* Translate with the TLB; fill it on a miss. Returns the TLB entry or NULL

@@ -251,7 +251,8 @@ static unsigned block_exec(struct x86_cpu *c, struct dcache *dc, const struct db
 		ins->fn(c, ins);
 		c->icount++;
 		if (unlikely(c->rip != next || dc->written || c->code_size != cs ||
-			     (c->halted | c->shadow | c->shutdown) || (c->rflags & F_TF)))
+			     (c->halted | c->shadow | c->shutdown) || (c->rflags & F_TF) ||
+			     atomic_load_explicit(&c->stop_req, memory_order_relaxed)))
 			return k + 1;
 	}
 	return k;
@@ -315,12 +316,12 @@ static enum x86emu_stop run_loop(struct x86_cpu *c, struct dcache *dc, uint64_t 
 			atomic_store(&c->stop_req, 0);
 			return X86EMU_STOPPED;
 		}
-		if (done >= limit)
-			return X86EMU_LIMIT;
 		if (!take_events(c))
 			return X86EMU_SHUTDOWN;
 		if (c->halted)
 			return X86EMU_HLT;
+		if (done >= limit)
+			return X86EMU_LIMIT;
 
 		/* The shadow covers exactly the next instruction. */
 		single = c->shadow != 0;
