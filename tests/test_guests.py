@@ -7,8 +7,13 @@ guest sends "\\r\\n" line ends like a serial console; the .expect files hold
 plain "\\n") and its exit status must be the one in GUESTS. Outputs under
 different accelerators must be identical.
 """
+import gzip
 import os
+import pathlib
 import re
+import shutil
+import stat
+import struct
 import subprocess
 
 import pytest
@@ -23,30 +28,27 @@ GUEST_TIMEOUT = 45      # ringvm's own --timeout, so a hang ends with 124 first
 PASS_STATUS = (0x10 << 1) | 1   # EXIT_PASS written to port 0xf4
 FAIL_STATUS = (0x11 << 1) | 1
 
-# name -> expected exit status; None means "non-zero, and stderr must say
+# Every NAME.expect in tests/guests is a test guest; it must exit with
+# PASS_STATUS unless listed here. None means "non-zero, and stderr must say
 # why" (checked by a guest-specific test below).
-GUESTS = {
-    "hello": PASS_STATUS,
-    "pio": PASS_STATUS,
-    "mmio": PASS_STATUS,
-    "hlt_pit": PASS_STATUS,
-    "cpuid": PASS_STATUS,
+STATUS_OVERRIDES = {
     "triple": None,
-    "i8042_reset": PASS_STATUS,
-    "exceptions": PASS_STATUS,
-    "longmode": PASS_STATUS,
 }
-
+GUESTS = {p.stem: STATUS_OVERRIDES.get(p.stem, PASS_STATUS)
+          for p in sorted(GUEST_DIR.glob("*.expect"))}
 
 
 def test_every_guest_has_an_expectation():
-    """Every .expect belongs to a guest in the GUESTS table and back, so a
-    guest cannot silently drop out of the suite. Guests without a .expect
-    (bench_pio for bench/, echo for the console tests) are driven elsewhere."""
+    """Each .expect belongs to a guest source, the overrides name real
+    guests, and the core set is there, so a guest cannot silently drop out
+    of the suite. Guests without a .expect (bench_pio for bench/, echo for
+    the console tests) are driven elsewhere."""
     sources = {p.stem for p in GUEST_DIR.glob("*.c")}
-    expects = {p.stem for p in GUEST_DIR.glob("*.expect")}
-    assert expects == set(GUESTS), "guest .expect files vs GUESTS table"
-    assert set(GUESTS) <= sources, "GUESTS names a guest with no source"
+    assert set(GUESTS) <= sources, "a .expect file has no guest source"
+    assert set(STATUS_OVERRIDES) <= set(GUESTS), "STATUS_OVERRIDES names an unknown guest"
+    core = {"hello", "pio", "mmio", "hlt_pit", "cpuid", "triple", "i8042_reset",
+            "exceptions", "longmode"}
+    assert core <= set(GUESTS), f"missing: {core - set(GUESTS)}"
 
 
 def _run(args, timeout=RUN_TIMEOUT, **kw):
@@ -72,39 +74,49 @@ def _kvm_reason():
     return None
 
 
-# Messages with which ringvm turns down an accelerator it does not have
-# (as opposed to one that is there but fails, which is a test failure).
-_NOT_BUILT = re.compile(r"unknown accelerator|not built in|not (yet )?(available|supported|implemented)",
-                        re.I)
-_probe_cache = {}
+def _host_has_hw_virt():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                flags = line.split(":", 1)[1].split()
+                return "vmx" in flags or "svm" in flags
+    return False
 
 
-def _emu_reason():
-    if "emu" not in _probe_cache:
-        reason = None
-        if not RINGVM.exists():
-            reason = f"{RINGVM} is missing"
-        else:
-            r = _run_guest("hello", "emu")
-            err = r.stderr.decode(errors="replace")
-            if r.returncode != PASS_STATUS and _NOT_BUILT.search(err):
-                line = next((ln for ln in err.splitlines() if _NOT_BUILT.search(ln)), err)
-                reason = f"ringvm has no emu accelerator yet: {line.strip()}"
-        _probe_cache["emu"] = reason
-    return _probe_cache["emu"]
+# A guest whose source carries this marker needs a real VT-x/AMD-V KVM: on
+# a host without vmx/svm, KVM runs guests in its in-kernel instruction
+# emulator, which cannot do protected-mode IRET or INT n (the VM dies with
+# "emulation failure"). Those guests still run under emu everywhere.
+HW_MARKER = "ringvm-test: needs-hw-kvm"
 
 
+def _needs_hw_kvm(name):
+    src = GUEST_DIR / f"{name}.c"
+    return src.exists() and HW_MARKER in src.read_text(errors="replace")
+
+
+# emu is ringvm's own CPU and always built in: it is never skipped.
 ACCELS = ["kvm", "emu"]
 
 
-def _require(accel):
-    reason = _kvm_reason() if accel == "kvm" else _emu_reason()
+def _reason(accel, name=None):
+    if accel != "kvm":
+        return None
+    reason = _kvm_reason()
+    if reason is None and name and _needs_hw_kvm(name) and not _host_has_hw_virt():
+        reason = ("this host's KVM has no vmx/svm underneath; its instruction emulator "
+                  "cannot run this guest's protected-mode IRET/INT n")
+    return reason
+
+
+def _require(accel, name=None):
+    reason = _reason(accel, name)
     if reason:
         pytest.skip(reason)
 
 
-def _available():
-    return [a for a in ACCELS if (_kvm_reason() if a == "kvm" else _emu_reason()) is None]
+def _available(name=None):
+    return [a for a in ACCELS if _reason(a, name) is None]
 
 
 def _expected(name):
@@ -118,7 +130,7 @@ _outputs = {}
 @pytest.mark.parametrize("accel", ACCELS)
 @pytest.mark.parametrize("name", sorted(GUESTS))
 def test_guest(name, accel, ringvm):
-    _require(accel)
+    _require(accel, name)
     r = _run_guest(name, accel)
     _outputs[(name, accel)] = (r.stdout, r.returncode)
     err = r.stderr.decode(errors="replace")[-3000:]
@@ -143,10 +155,12 @@ def test_triple_fault_is_reported(ringvm):
 
 def test_accelerators_agree(ringvm):
     """The same guest must behave identically under every accelerator."""
-    accels = _available()
-    if len(accels) < 2:
-        pytest.skip(f"only {accels or 'no accelerator'} available: nothing to compare")
+    if len(_available()) < 2:
+        pytest.skip(f"only {_available() or 'no accelerator'} available: nothing to compare")
     for name in sorted(GUESTS):
+        accels = _available(name)
+        if len(accels) < 2:
+            continue
         results = {}
         for accel in accels:
             if (name, accel) not in _outputs:
@@ -267,3 +281,98 @@ def test_help_run(ringvm):
     out = r.stdout.decode()
     for opt in ("--kernel", "--initrd", "--append", "--mem", "--cpus", "--accel", "--console"):
         assert opt in out, f"help run does not mention {opt}"
+
+
+# ---- the default guest (tools/mkguest.sh) --------------------------------------
+
+DEFAULT_GUEST = pathlib.Path(os.environ.get("RINGVM_GUEST", ROOT / "build" / "guest"))
+
+
+def _default_guest():
+    need = ["vmlinuz", "vmlinux", "initramfs.cpio.gz", "modules.txt"]
+    missing = [n for n in need if not (DEFAULT_GUEST / n).exists()]
+    if missing:
+        pytest.skip(f"{DEFAULT_GUEST}: no {', '.join(missing)} (run tools/mkguest.sh {DEFAULT_GUEST})")
+    return DEFAULT_GUEST
+
+
+def _cpio_entries(path):
+    """name -> (mode, rdevmajor, rdevminor, data) from a gzip'd newc archive."""
+    data = gzip.decompress(path.read_bytes())
+    out, off = {}, 0
+    while True:
+        assert data[off:off + 6] == b"070701", f"bad cpio magic at {off}"
+        f = [int(data[off + 6 + 8 * i: off + 14 + 8 * i], 16) for i in range(13)]
+        mode, size, rmaj, rmin, namesize = f[1], f[6], f[9], f[10], f[11]
+        name = data[off + 110: off + 110 + namesize - 1].decode()
+        off = (off + 110 + namesize + 3) & ~3
+        body = data[off: off + size]
+        off = (off + size + 3) & ~3
+        if name == "TRAILER!!!":
+            return out
+        out[name] = (mode, rmaj, rmin, body)
+
+
+def test_default_guest_initramfs():
+    g = _default_guest()
+    ents = _cpio_entries(g / "initramfs.cpio.gz")
+    mode, _, _, init = ents["init"]
+    assert stat.S_ISREG(mode) and mode & 0o111, "init is not an executable file"
+    assert b"echo RINGVM-GUEST-READY" in init
+    assert b"poweroff -f" in init
+    mode, _, _, busybox = ents["bin/busybox"]
+    assert stat.S_ISREG(mode) and busybox[:4] == b"\x7fELF"
+    mode, major, minor, _ = ents["dev/console"]
+    assert stat.S_ISCHR(mode) and (major, minor) == (5, 1), "the kernel opens /dev/console for init"
+    order = ents["lib/modules/load-order"][3].decode().split()
+    for m in order:
+        assert ents[f"lib/modules/{m}.ko"][3][:4] == b"\x7fELF", f"{m}.ko is not a plain ELF module"
+    # Dependencies before dependants (each module's .modinfo depends=).
+    for before, after in [("virtio_ring", "virtio"), ("virtio", "virtio_pci"),
+                          ("virtio_pci_modern_dev", "virtio_pci"), ("failover", "net_failover"),
+                          ("net_failover", "virtio_net"), ("virtio", "virtio_blk")]:
+        assert before in order and after in order, (before, after, order)
+        assert order.index(before) < order.index(after), f"{before} must load before {after}"
+
+
+def test_default_guest_vmlinux_has_pvh_note():
+    """vmlinux is the uncompressed kernel with the PVH entry note
+    (an ELF note named "Xen" of type XEN_ELFNOTE_PHYS32_ENTRY = 18)."""
+    g = _default_guest()
+    elf = (g / "vmlinux").read_bytes()
+    assert elf[:4] == b"\x7fELF" and elf[4] == 2, "not an ELF64"
+    phoff, = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    found = False
+    for i in range(phnum):
+        ptype, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", elf, phoff + i * phentsize)
+        if ptype != 4:          # PT_NOTE
+            continue
+        pos, end = off, off + filesz
+        while pos + 12 <= end:
+            namesz, descsz, ntype = struct.unpack_from("<III", elf, pos)
+            name = elf[pos + 12: pos + 12 + namesz].rstrip(b"\0")
+            if name == b"Xen" and ntype == 18:
+                found = True
+            pos += 12 + ((namesz + 3) & ~3) + ((descsz + 3) & ~3)
+    assert found, "no XEN_ELFNOTE_PHYS32_ENTRY note"
+
+
+def test_default_guest_boots_under_qemu():
+    """The guest itself works (independently of ringvm): QEMU's TCG boots
+    it to the marker, the virtio drivers register, ringvm.cmd runs."""
+    g = _default_guest()
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        pytest.skip("qemu-system-x86_64 not installed (tools/deps.sh)")
+    r = subprocess.run([qemu, "-accel", "tcg", "-m", "256M", "-display", "none", "-serial", "stdio",
+                        "-net", "none", "-no-reboot", "-kernel", g / "vmlinuz",
+                        "-initrd", g / "initramfs.cpio.gz",
+                        "-append", 'console=ttyS0 panic=-1 quiet '
+                                   'ringvm.cmd="ls /sys/bus/virtio/drivers"'],
+                       capture_output=True, timeout=180, stdin=subprocess.DEVNULL)
+    out = r.stdout.decode(errors="replace")
+    assert "RINGVM-GUEST-READY" in out, out[-3000:]
+    assert "RINGVM-CMD-EXIT 0" in out, out[-3000:]
+    for drv in ("virtio_blk", "virtio_net", "virtio_console", "virtio_rng"):
+        assert drv in out.split("RINGVM-GUEST-READY", 1)[1], f"{drv} did not register"

@@ -4,9 +4,15 @@
 # (root, no tty): apt runs non-interactively.
 set -eu
 
-PKGS="build-essential gcc make libcmocka-dev libzydis-dev python3-pytest
-python3-pexpect busybox-static cpio gzip xz-utils zstd zlib1g-dev liblzma-dev
-liblz4-dev libzstd-dev qemu-system-x86 clang"
+# build: compiler, libraries (Zydis disassembles for --trace and the
+#   differential tests; the compression libraries unpack kernels);
+# tests: cmocka, pytest/pexpect, busybox-static and the unpackers
+#   (xz, zstd, lz4, gzip, binutils' objcopy/readelf) for tools/mkguest.sh;
+# bench and comparisons: qemu-system-x86; fuzzers: clang.
+PKGS="build-essential gcc make binutils libcmocka-dev libzydis-dev
+zlib1g-dev liblzma-dev liblz4-dev libzstd-dev
+python3 python3-pytest python3-pexpect busybox-static cpio gzip xz-utils zstd lz4
+qemu-system-x86 clang"
 
 missing=""
 for p in $PKGS; do

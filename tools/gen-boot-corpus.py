@@ -5,6 +5,8 @@ and multiboot kernels, valid ones and broken ones, each a few KiB.
 Usage: tools/gen-boot-corpus.py [OUTDIR]   (default tests/fuzz/corpus/boot)
 The files are committed; rerun only when the formats the loaders accept
 change. Output is deterministic."""
+import gzip
+import lzma
 import os
 import struct
 import sys
@@ -30,6 +32,16 @@ def bzimage(version=0x20F, xlf=0x3, setup_sects=1, payload=512, init_size=0x1000
     struct.pack_into("<I", b, 0x260, init_size)
     for i in range(payload):
         b[setup * 512 + i] = (i * 7) & 0xFF
+    return bytes(b)
+
+
+def bz_with_payload(payload, vlen):
+    """bzImage (protocol 2.15) whose payload is a compressed vmlinux: the
+    loader unpacks it on the host and boots it through PVH."""
+    b = bytearray(bzimage(payload=0x100))
+    b += payload + struct.pack("<I", vlen)
+    struct.pack_into("<I", b, 0x248, 0x100)
+    struct.pack_into("<I", b, 0x24C, len(payload) + 4)
     return bytes(b)
 
 
@@ -116,6 +128,10 @@ def main():
         "mb-aout-load-end": mb_aout(load_end=0x200300),
         "mb-aout-bad-header-addr": mb_aout(header_addr=0x1FFF00),
         "mb-aout-bss-past-ram": mb_aout(bss_end=0x4000000),
+        "bzpvh-gzip": bz_with_payload(gzip.compress(pvh(), mtime=0), len(pvh())),
+        "bzpvh-xz": bz_with_payload(lzma.compress(pvh(), format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32), len(pvh())),
+        "bzpvh-lzma": bz_with_payload(lzma.compress(pvh(), format=lzma.FORMAT_ALONE), len(pvh())),
+        "bzpvh-bad-size": bz_with_payload(gzip.compress(pvh(), mtime=0), len(pvh()) + 1),
         "elf-plain": elf(True, 0x100000, [(1, 0x100000, 0x100, b"e" * 32)]),
         "garbage": bytes((i * 31 + 7) & 0xFF for i in range(300)),
         "empty-ish": b"\0",

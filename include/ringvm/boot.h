@@ -4,6 +4,7 @@
 #ifndef RINGVM_BOOT_H
 #define RINGVM_BOOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "memory.h"
@@ -39,6 +40,12 @@ extern const struct boot_loader boot_linux;
 extern const struct boot_loader boot_pvh;
 extern const struct boot_loader boot_multiboot;
 extern const struct boot_loader *const boot_registry[];
+
+/* true (default): a bzImage whose compressed vmlinux ringvm can unpack
+ * (gzip, xz, lzma, zstd, lz4) and that has a PVH entry note is unpacked on
+ * the host and entered through PVH (state->protocol "pvh"), skipping the
+ * guest-side decompressor; false: always the 64-bit boot protocol. */
+extern bool boot_prefer_pvh;
 
 /* Pick a loader by probing, load. On failure err holds
  * "<file>: <what is wrong>". */

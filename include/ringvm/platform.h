@@ -22,7 +22,10 @@ void platform_set_irq(struct platform *p, unsigned gsi, int level);
 
 /* The CPU takes the highest-priority pending interrupt: returns its vector
  * and does the controller's acknowledge cycle (ISR/IRR update), or -1 if
- * nothing is pending for cpu any more (spurious). Takes the device lock. */
+ * nothing is pending for cpu any more. When INTR came from the 8259 (LINT0
+ * ExtINT) and its request has gone since, the 8259's INTA answers with its
+ * spurious IR7 vector, as the hardware does (8259A datasheet); guests
+ * expect and ignore it. Takes the device lock. */
 int platform_intr_ack(struct platform *p, int cpu);
 
 /* Called (with the device lock held) whenever the "interrupt pending"

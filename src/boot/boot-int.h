@@ -66,6 +66,12 @@ int boot_write_tables(struct guest_mem *m, int ncpus, char *err, size_t errlen);
 /* Register state common to every protocol: rflags=2, APIC base. */
 void boot_regs_reset(struct boot_state *out);
 
+/* bzpvh.c: boot a bzImage through PVH after unpacking its vmlinux on the
+ * host. -ENOENT when that does not apply (the caller then does a normal
+ * bzImage boot), else the PVH loader's result. */
+int bzimage_load_pvh(struct guest_mem *m, const struct boot_params_in *in,
+		     struct boot_state *out, char *err, size_t errlen);
+
 /* ---- ELF (elf.c) ---- */
 #define ELF_MAX_PHDRS 128
 

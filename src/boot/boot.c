@@ -51,7 +51,10 @@ int boot_load(struct guest_mem *m, const struct boot_params_in *in,
 		ret = (*l)->load(m, in, out, reason, sizeof(reason));
 		if (ret)
 			goto fail;
-		out->protocol = (*l)->name;
+		/* A loader may report what it actually used (a bzImage
+		 * entered through PVH says "pvh"). */
+		if (!out->protocol)
+			out->protocol = (*l)->name;
 		return 0;
 	}
 	if (elf_probe(in->kernel, in->kernel_len))

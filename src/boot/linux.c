@@ -78,6 +78,11 @@ static int linux_load(struct guest_mem *m, const struct boot_params_in *in,
 	struct e820_map map;
 	int ret;
 
+	/* Fast path first: unpack the vmlinux on the host and enter it
+	 * through PVH (bzpvh.c); -ENOENT means it does not apply. */
+	ret = bzimage_load_pvh(m, in, out, err, errlen);
+	if (ret != -ENOENT)
+		return ret;
 	if (len < HDR_INIT_SIZE + 4)
 		return boot_fail(err, errlen, -EINVAL,
 				 "truncated bzImage: %zu bytes, the setup header needs %d", len,

@@ -95,6 +95,20 @@ void ioapic_eoi(struct ioapic *io, uint8_t vector)
 	}
 }
 
+int ioapic_pin_vector(const struct ioapic *io, unsigned pin)
+{
+	uint64_t e;
+	unsigned dm;
+
+	if (pin >= IOAPIC_PINS)
+		return -1;
+	e = io->rte[pin];
+	dm = (e >> RTE_DM_SHIFT) & 7;
+	if ((e & RTE_MASK) || (dm != APIC_DM_FIXED && dm != APIC_DM_LOWEST))
+		return -1;
+	return (int)(e & RTE_VECTOR);
+}
+
 static uint32_t ioapic_reg_read(struct ioapic *io)
 {
 	unsigned idx;

@@ -41,6 +41,8 @@
 /* Periodic APIC timer interrupts no faster than this (host protection;
  * the current-count register stays exact). */
 #define LAPIC_MIN_PERIOD_NS 50000ULL
+/* Periodic ticks replayed after the event loop or the guest fell behind. */
+#define LAPIC_MAX_BACKLOG 4
 
 enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_NR };
 
@@ -70,6 +72,7 @@ struct lapic {
 	uint64_t timer_start;     /* ns the initial count was written */
 	uint64_t timer_next;      /* ns of the armed expiry, 0 if none */
 	uint64_t tsc_deadline;
+	unsigned timer_backlog;   /* periodic ticks owed, see lapic_timer_fire */
 	int tfd;
 	bool in_loop;
 	/* INTR was last raised for the PIC: an INTA that finds the PIC's
@@ -196,6 +199,14 @@ int lapic_intr_ack(struct lapic *l)
 		return -1;
 	vec_set(l->irr, (unsigned)v, false);
 	vec_set(l->isr, (unsigned)v, true);
+	/* An owed timer tick goes back into IRR; it is delivered after this
+	 * one's EOI, as a tick that fired meanwhile would be. */
+	if (l->timer_backlog && (unsigned)v == (l->lvt[LVT_TIMER] & 0xff) &&
+	    !(l->lvt[LVT_TIMER] & LVT_MASK)) {
+		l->timer_backlog--;
+		vec_set(l->irr, (unsigned)v, true);
+		vec_set(l->tmr, (unsigned)v, false);
+	}
 	lapic_update(l);
 	return v;
 }
@@ -398,15 +409,27 @@ static void lapic_timer_fire(struct lapic *l)
 {
 	uint32_t lvt = l->lvt[LVT_TIMER];
 	unsigned mode = LVT_TIMER_MODE(lvt);
-	uint64_t now = platform_clock_ns(), period;
+	uint64_t now = platform_clock_ns(), period = 0, lost = 0;
 
+	if (mode == TIMER_PERIODIC) {
+		period = (uint64_t)l->timer_icr * lapic_tick_ns(l);
+		/* Periods that passed while the event loop ran late, and a tick
+		 * that merges into one the guest has not taken yet, are owed
+		 * (a few at most) and replayed on acknowledge; Linux counts
+		 * timer ticks and checks them against the PIT's. */
+		if (period >= LAPIC_MIN_PERIOD_NS && now > l->timer_next)
+			lost = (now - l->timer_next) / period;
+		if (!(lvt & LVT_MASK) && vec_test(l->irr, lvt & 0xff))
+			lost++;
+		if (!(lvt & LVT_MASK))
+			l->timer_backlog = (unsigned)(l->timer_backlog + lost > LAPIC_MAX_BACKLOG ?
+						      LAPIC_MAX_BACKLOG : l->timer_backlog + lost);
+	}
 	if (!(lvt & LVT_MASK))
 		lapic_accept(l, (uint8_t)lvt, false);
 	switch (mode) {
 	case TIMER_PERIODIC:
-		/* Next period after now: periods missed while the host or the
-		 * guest was slow are coalesced, the IRR holds one anyway. */
-		period = (uint64_t)l->timer_icr * lapic_tick_ns(l);
+		/* The next period boundary after now. */
 		if (period < LAPIC_MIN_PERIOD_NS) {
 			lapic_timer_set(l, now + LAPIC_MIN_PERIOD_NS);
 			return;
@@ -456,6 +479,7 @@ static void lapic_write_lvt(struct lapic *l, int i, uint32_t val)
 		/* Switching timer modes disarms the timer (11.5.4.1). */
 		l->timer_icr = 0;
 		l->tsc_deadline = 0;
+		l->timer_backlog = 0;
 		lapic_timer_set(l, 0);
 	}
 	lapic_update(l);
@@ -541,6 +565,7 @@ void lapic_write(struct lapic *l, uint32_t off, uint32_t val)
 		if (LVT_TIMER_MODE(l->lvt[LVT_TIMER]) == TIMER_DEADLINE)
 			break;      /* ignored in TSC-deadline mode */
 		l->timer_icr = val;
+		l->timer_backlog = 0;
 		l->timer_start = platform_clock_ns();
 		lapic_timer_arm(l);
 		break;
@@ -634,6 +659,7 @@ static void lapic_soft_reset(struct lapic *l)
 	memset(l->tmr, 0, sizeof(l->tmr));
 	l->timer_icr = l->timer_dcr = 0;
 	l->tsc_deadline = 0;
+	l->timer_backlog = 0;
 	lapic_timer_set(l, 0);
 }
 

@@ -142,6 +142,7 @@ int pic_intr_ack(struct pic *pic)
 	struct pic_chip *m = &pic->chip[0], *s = &pic->chip[1];
 	int ir = chip_pending(pic, m), vec;
 
+	pic->last_ack_irq = -1;
 	if (ir < 0) {
 		/* No request left at INTA: the 8259A answers IR7's vector and
 		 * sets no ISR bit ("spurious interrupt"). */
@@ -157,9 +158,11 @@ int pic_intr_ack(struct pic *pic)
 			} else {
 				chip_ack(pic, s, (unsigned)sir);
 				vec = s->vector_base | sir;
+				pic->last_ack_irq = 8 + sir;
 			}
 		} else {
 			vec = m->vector_base | ir;
+			pic->last_ack_irq = ir;
 		}
 	}
 	pic_update(pic);

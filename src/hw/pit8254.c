@@ -203,6 +203,27 @@ static void pit_arm(struct pit *pit)
 		pr_warn("pit: timerfd_settime: %s", strerror(errno));
 }
 
+static void pit_pulse(struct pit *pit)
+{
+	pit->irq_count++;
+	pit->unacked = true;
+	if (pit->irq) {
+		pit->irq(pit->opaque, 1);
+		pit->irq(pit->opaque, 0);
+	}
+}
+
+static void pit_owe(struct pit *pit, uint64_t ticks)
+{
+	uint64_t room = PIT_MAX_BACKLOG - pit->backlog;
+
+	if (ticks > room) {
+		pit->missed += ticks - room;
+		ticks = room;
+	}
+	pit->backlog += (unsigned)ticks;
+}
+
 void pit_timer_cb(void *opaque, uint32_t events)
 {
 	struct pit *pit = opaque;
@@ -214,15 +235,70 @@ void pit_timer_cb(void *opaque, uint32_t events)
 	 * that finds nothing means this wake-up is stale. */
 	if (pit->tfd < 0 || read(pit->tfd, &n, sizeof(n)) != sizeof(n) || !n)
 		goto out;
-	/* Several expirations at once mean the guest (or the host) fell
-	 * behind. The PIC's IRR latches one edge anyway, so deliver one and
-	 * count the rest as coalesced rather than replaying a burst. */
-	pit->missed += n - 1;
-	pit->irq_count++;
-	if (pit->irq) {
-		pit->irq(pit->opaque, 1);
-		pit->irq(pit->opaque, 0);
-	}
+	/* Several expirations at once mean the event loop ran late (a
+	 * loaded host); an unacknowledged previous pulse means the guest has
+	 * not taken the last tick yet, so this edge merges into it. Either
+	 * way ticks are lost to the guest, and Linux counts jiffies by ticks
+	 * (its APIC timer calibration compares them with the APIC timer).
+	 * Owe up to PIT_MAX_BACKLOG of them and replay them after the guest
+	 * acknowledges, the way KVM's PIT re-injects; drop the rest rather
+	 * than pile up. */
+	pit_owe(pit, n - 1 + pit->unacked);
+	pit_pulse(pit);
+out:
+	vm_unlock(pit->vm);
+}
+
+/* Replays wait a fraction of a period after the acknowledge: a tick
+ * replayed at once would run right after the previous handler, before
+ * any code polling jiffies (Linux's APIC timer calibration) sees the
+ * first increment. */
+static void pit_replay_arm(struct pit *pit)
+{
+	struct itimerspec its = { 0 };
+	uint64_t gap = pit_tick_ns(pit->ch[0].count) / 4;
+
+	if (pit->rtfd < 0 || pit->replay_armed)
+		return;
+	if (gap < 20000)
+		gap = 20000;
+	if (gap > 1000000)
+		gap = 1000000;
+	its.it_value.tv_nsec = (long)gap;
+	if (timerfd_settime(pit->rtfd, 0, &its, NULL) == 0)
+		pit->replay_armed = true;
+}
+
+static void pit_replay_disarm(struct pit *pit)
+{
+	struct itimerspec its = { 0 };
+
+	pit->replay_armed = false;
+	if (pit->rtfd >= 0)
+		timerfd_settime(pit->rtfd, 0, &its, NULL);
+}
+
+void pit_irq_acked(struct pit *pit)
+{
+	pit->unacked = false;
+	if (pit->backlog)
+		pit_replay_arm(pit);
+}
+
+void pit_replay_cb(void *opaque, uint32_t events)
+{
+	struct pit *pit = opaque;
+	uint64_t n;
+
+	vm_lock(pit->vm);
+	if (pit->rtfd < 0 || read(pit->rtfd, &n, sizeof(n)) != sizeof(n))
+		goto out;
+	pit->replay_armed = false;
+	/* A regular tick got in first: the next acknowledge re-arms. */
+	if (!pit->backlog || pit->unacked)
+		goto out;
+	pit->backlog--;
+	pit_pulse(pit);
 out:
 	vm_unlock(pit->vm);
 }
@@ -355,8 +431,13 @@ static void pit_control(struct pit *pit, uint8_t val)
 	c->read_hi = false;
 	c->write_hi = false;
 	c->frozen = 0;
-	if (sc == 0)
+	if (sc == 0) {
+		/* Ticks owed at the old rate mean nothing at the new one. */
+		pit->backlog = 0;
+		pit->unacked = false;
+		pit_replay_disarm(pit);
 		pit_arm(pit);
+	}
 }
 
 static void ch_write(struct pit *pit, int i, uint8_t val)
@@ -518,6 +599,9 @@ void pit_reset(struct pit *pit)
 	}
 	pit->port61 = 0;
 	pit->refresh = false;
+	pit->backlog = 0;
+	pit->unacked = false;
+	pit_replay_disarm(pit);
 	pit_disarm(pit);
 }
 
@@ -527,17 +611,24 @@ int pit_init(struct pit *pit, struct vm *vm)
 
 	pit->vm = vm;
 	pit->tfd = -1;
+	pit->rtfd = -1;
 	if (!pit->clock_ns)
 		pit->clock_ns = pit_monotonic_ns;
 	pit_reset(pit);
 	pit->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (pit->tfd < 0)
-		return -errno;
+	pit->rtfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (pit->tfd < 0 || pit->rtfd < 0) {
+		ret = -errno;
+		goto err;
+	}
 	if (vm->loop) {
 		ret = loop_add_fd(vm->loop, pit->tfd, EPOLLIN, pit_timer_cb, pit);
 		if (ret < 0)
 			goto err;
 		pit->in_loop = true;
+		ret = loop_add_fd(vm->loop, pit->rtfd, EPOLLIN, pit_replay_cb, pit);
+		if (ret < 0)
+			goto err;
 	}
 	if ((ret = bus_register(vm, BUS_PIO, 0x40, 4, &pit_ops, pit)) < 0 ||
 	    (ret = bus_register(vm, BUS_PIO, 0x61, 1, &port61_ops, pit)) < 0)
@@ -550,10 +641,15 @@ err:
 
 void pit_exit(struct pit *pit)
 {
-	if (pit->in_loop && pit->vm->loop)
+	if (pit->in_loop && pit->vm->loop) {
 		loop_del_fd(pit->vm->loop, pit->tfd);
+		loop_del_fd(pit->vm->loop, pit->rtfd);  /* -ENOENT if never added */
+	}
 	pit->in_loop = false;
 	if (pit->tfd >= 0)
 		close(pit->tfd);
+	if (pit->rtfd >= 0)
+		close(pit->rtfd);
 	pit->tfd = -1;
+	pit->rtfd = -1;
 }

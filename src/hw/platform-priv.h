@@ -33,6 +33,7 @@ struct pic_chip {
 
 struct pic {
 	struct pic_chip chip[2];          /* [0] master, [1] slave */
+	int last_ack_irq;                 /* ISA IRQ of the last INTA, -1 spurious */
 	/* Called when the master's INT output changes level. */
 	void (*out_changed)(void *opaque, bool level);
 	void *opaque;
@@ -84,9 +85,13 @@ struct pit {
 	uint8_t port61;       /* bits 0-3 as last written */
 	bool refresh;         /* port 0x61 bit 4 */
 	int tfd;              /* channel 0 timerfd, -1 if none */
-	bool in_loop;         /* tfd registered in vm->loop */
+	int rtfd;             /* timerfd spacing out replayed ticks, -1 if none */
+	bool in_loop;         /* tfd and rtfd registered in vm->loop */
+	bool replay_armed;    /* rtfd will replay an owed tick */
 	uint64_t irq_count;   /* IRQ0 pulses delivered (tests, debugging) */
-	uint64_t missed;      /* timer expirations coalesced away */
+	uint64_t missed;      /* ticks dropped for good (backlog full) */
+	unsigned backlog;     /* ticks owed to the guest, PIT_MAX_BACKLOG at most */
+	bool unacked;         /* the last IRQ0 pulse is not acknowledged yet */
 	/* Virtual time source in ns; CLOCK_MONOTONIC unless a test swaps it. */
 	uint64_t (*clock_ns)(void);
 	/* Channel 0 OUT edges; called with the device lock held. */
@@ -104,6 +109,12 @@ bool pit_out(struct pit *pit, int ch);
 uint16_t pit_counter(struct pit *pit, int ch);
 /* The timerfd handler (event loop thread; takes the device lock). */
 void pit_timer_cb(void *opaque, uint32_t events);
+/* A CPU acknowledged IRQ0 (PIC INTA or the IOAPIC's vector): replay one
+ * owed tick, if any. Device lock held. */
+void pit_irq_acked(struct pit *pit);
+/* The replay timerfd's handler (event loop thread; takes the lock). */
+void pit_replay_cb(void *opaque, uint32_t events);
+#define PIT_MAX_BACKLOG 4
 
 /* ---- APIC messages (lapic.c), shared by the IOAPIC and the ICR ---- */
 
@@ -164,6 +175,9 @@ void ioapic_reset(struct ioapic *io);
 void ioapic_set_irq(struct ioapic *io, unsigned pin, int level);
 /* A local APIC's EOI of a level-triggered vector. */
 void ioapic_eoi(struct ioapic *io, uint8_t vector);
+/* The vector pin raises as a fixed/lowest-priority interrupt, or -1 when
+ * it is masked or sends something else. */
+int ioapic_pin_vector(const struct ioapic *io, unsigned pin);
 uint32_t ioapic_mmio_read(struct ioapic *io, uint64_t off);
 void ioapic_mmio_write(struct ioapic *io, uint64_t off, uint32_t val);
 

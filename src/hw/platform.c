@@ -168,6 +168,7 @@ struct platform *platform_new(struct vm *vm)
 	p->pit.irq = platform_pit_irq;
 	p->pit.opaque = p;
 	p->pit.tfd = -1;
+	p->pit.rtfd = -1;
 	ret = pic_init(&p->pic, vm);
 	if (ret < 0) {
 		pr_err("platform: cannot create the 8259 PICs: %d", ret);
@@ -238,8 +239,15 @@ int platform_intr_ack(struct platform *p, int cpu)
 	/* The CPU saw INTR high. If an 8259 request has gone since, the PIC
 	 * answers with its spurious IR7 vector as real hardware does. */
 	l = platform_lapic(p, cpu);
+	p->pic.last_ack_irq = -2;      /* stays -2 unless the PIC answers */
 	if (l)
 		vec = lapic_intr_ack(l);
+	/* The PIT replays owed ticks when IRQ0 is taken, through the PIC or
+	 * through IOAPIC pin 2. */
+	if (vec >= 0 && (p->pic.last_ack_irq == 0 ||
+			 (p->pic.last_ack_irq == -2 && p->ioapic &&
+			  ioapic_pin_vector(p->ioapic, 2) == vec)))
+		pit_irq_acked(&p->pit);
 	vm_unlock(p->vm);
 	return vec;
 }

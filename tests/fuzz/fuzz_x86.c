@@ -108,6 +108,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_REPLAY
+#include <signal.h>
+#include <unistd.h>
+
+/* libFuzzer's -timeout, for the replay: a run is bounded by FUZZ_MAX_INSNS,
+ * so an input still running after this long means the emulator hangs. */
+#define REPLAY_TIMEOUT_S 10
+static const char *replay_cur;
+
+static void on_alarm(int sig)
+{
+	static const char msg[] = "fuzz_x86: TIMEOUT (emulator hang) on input ";
+
+	(void)sig;
+	/* Async-signal-safe output only. */
+	if (write(2, msg, sizeof(msg) - 1) < 0 ||
+	    write(2, replay_cur, strlen(replay_cur)) < 0 || write(2, "\n", 1) < 0)
+		_exit(3);
+	_exit(3);
+}
+
 static int replay_one(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -122,7 +142,10 @@ static int replay_one(const char *path)
 	fclose(f);
 	if (fuzz_verbose)
 		printf("%s (%zu bytes)\n", path, n);
+	replay_cur = path;
+	alarm(REPLAY_TIMEOUT_S);
 	LLVMFuzzerTestOneInput(buf, n);
+	alarm(0);
 	return 0;
 }
 
@@ -131,6 +154,7 @@ int main(int argc, char **argv)
 	int n = 0;
 
 	log_threshold = LOG_ERR;
+	signal(SIGALRM, on_alarm);
 	for (int a = 1; a < argc; a++) {
 		DIR *d;
 		struct dirent *de;

@@ -106,14 +106,18 @@ static int kvm_boot(struct guest_mem *m, const struct boot_state *st)
 	return out;
 }
 
+/* Usable KVM: the device opens and a VM can be created. */
 static int kvm_ok(void)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm;
 
 	if (fd < 0)
 		return 0;
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	if (vm >= 0)
+		close(vm);
 	close(fd);
-	return 1;
+	return vm >= 0;
 }
 
 /* 32-bit probe: store EAX, EBX, [EBX]; far-jump through GDT selector 0x10;

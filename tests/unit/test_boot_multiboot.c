@@ -84,6 +84,28 @@ static void test_mb_elf(void **state)
 }
 
 /* Bit 2 (video mode) is honoured gracefully: load, report no video. */
+/* ELF multiboot kernel cut short: before the header nobody claims it;
+ * after it, the segment data is missing. */
+static void test_mb_elf_truncated(void **state)
+{
+	struct guest_mem *m = tb_mem(16 * MiB);
+	struct boot_state st;
+	char err[256];
+	size_t len;
+	uint8_t *img = mb_elf(0x3, &len);
+	static const struct { size_t cut; const char *what; } cuts[] = {
+		{ 30, "nor a multiboot header" }, { 0x60, "nor a multiboot header" },
+		{ 0x6c, "beyond the end of the file" }, { 0x100, "beyond the end of the file" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cuts); i++)
+		tb_expect_fail(tb_load(m, img, cuts[i].cut, NULL, 0, "", &st, err, sizeof(err)),
+			       err, cuts[i].what);
+	assert_int_equal(tb_load(m, img, len, NULL, 0, "", &st, err, sizeof(err)), 0);
+	free(img);
+	tb_mem_free(m);
+}
+
 static void test_mb_video_flag(void **state)
 {
 	struct guest_mem *m = tb_mem(16 * MiB);
@@ -252,6 +274,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mb_elf),
+		cmocka_unit_test(test_mb_elf_truncated),
 		cmocka_unit_test(test_mb_video_flag),
 		cmocka_unit_test(test_mb_bad_flags),
 		cmocka_unit_test(test_mb_aout),

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "cpu/x86/cpu.h"
+#include "cpu/x86/isa.h"
 
 static struct x86_cpu *cpu;
 
@@ -50,20 +51,29 @@ static void cpu_reset64(struct x86_cpu *c)
 	c->rip = 0x1000;
 }
 
-/* Decode and run one instruction; returns the exception vector or -1. */
-static int exec(struct x86_cpu *c, const uint8_t *b, int n)
+/* Decode and run one instruction; returns the exception vector or -1.
+ * special: use the decode cache's specialised handler (fast.c) when there
+ * is one, as the run loop does. */
+static int exec_as(struct x86_cpu *c, const uint8_t *b, int n, bool special)
 {
 	struct x86_insn i;
 	int r = x86_decode(b, n, 8, &i);
 
 	if (r != n)
 		fail_msg("decode of %d bytes returned %d", n, r);
+	if (special)
+		x86_specialize(&i, 8);
 	c->insn_rip = c->rip;
 	c->rip += (uint64_t)r;
 	if (setjmp(c->fault_jmp))
 		return c->exc_vec;
 	i.fn(c, &i);
 	return -1;
+}
+
+static int exec(struct x86_cpu *c, const uint8_t *b, int n)
+{
+	return exec_as(c, b, n, false);
 }
 
 #define EXEC(c, s) exec((c), (const uint8_t *)(s), (int)sizeof(s) - 1)
@@ -409,6 +419,19 @@ static const struct hcase hcases[] = {
 	HC("cmp r32", "\x39\xd8", FL_ALL, 4), HC("cmp r8 ah", "\x38\xfc", FL_ALL, 1),
 	HC("and r64", "\x48\x21\xd8", FL_NOAF, 8), HC("or r16", "\x66\x09\xd8", FL_NOAF, 2),
 	HC("xor r8", "\x30\xd8", FL_NOAF, 1), HC("test r32", "\x85\xd8", FL_NOAF, 4),
+	HC("add r,rm 32", "\x03\xc3", FL_ALL, 4), HC("sub r32", "\x29\xd8", FL_ALL, 4),
+	HC("and r32", "\x21\xd8", FL_NOAF, 4), HC("cmp r64", "\x48\x39\xd8", FL_ALL, 8),
+	HC("sub r32 imm", "\x81\xeb\xff\x00\x00\x00", FL_ALL, 4), HC("sub r,rm 64", "\x48\x2b\xc3", FL_ALL, 8),
+	HC("or r,rm 64", "\x48\x0b\xc3", FL_NOAF, 8), HC("xor r,rm 32", "\x33\xc3", FL_NOAF, 4),
+	HC("and r,rm 32", "\x23\xc3", FL_NOAF, 4), HC("cmp r,rm 64", "\x48\x3b\xc3", FL_ALL, 8),
+	HC("test r64", "\x48\x85\xd8", FL_NOAF, 8), HC("xor r64", "\x48\x31\xd8", FL_NOAF, 8),
+	HC("or r32", "\x09\xd8", FL_NOAF, 4), HC("add r32 imm32", "\x81\xc3\x78\x56\x34\x92", FL_ALL, 4),
+	HC("sub r64 imm8", "\x48\x83\xeb\x81", FL_ALL, 8), HC("cmp r64 imm8", "\x48\x83\xfb\x05", FL_ALL, 8),
+	HC("cmp r32 imm32", "\x81\xfb\x00\x00\x00\x80", FL_ALL, 4), HC("and r64 imm", "\x48\x83\xe3\xf0", FL_NOAF, 8),
+	HC("or r32 imm", "\x83\xcb\x81", FL_NOAF, 4), HC("xor r64 imm", "\x48\x81\xf3\x01\x00\x00\x80", FL_NOAF, 8),
+	HC("mov r,r 32", "\x89\xd8", FL_ALL, 4), HC("mov r,r 64", "\x48\x8b\xc3", FL_ALL, 8),
+	HC("mov r,imm32", "\xbb\x78\x56\x34\x92", FL_ALL, 4),
+	HC("lea 64", "\x48\x8d\x84\x58\x00\x01\x00\x80", FL_ALL, 8),
 	HC("add imm8", "\x83\xc0\x80", FL_ALL, 4), HC("sub imm32", "\x48\x2d\x00\x00\x00\x80", FL_ALL, 8),
 	HC("inc r8", "\xfe\xc0", FL_ALL, 1), HC("inc r64", "\x48\xff\xc0", FL_ALL, 8),
 	HC("dec r16", "\x66\xff\xc8", FL_ALL, 2), HC("dec r32", "\xff\xc8", FL_ALL, 4),
@@ -530,6 +553,45 @@ static bool host_has(unsigned leaf, int reg, unsigned bit)
 	return (r[reg] >> bit) & 1;
 }
 
+/* Run h from the input state es on the emulator and compare with the
+ * host's output hs. Returns 1 when compared, 0 when the result is
+ * undefined and was skipped. */
+static int sweep_check(struct x86_cpu *c, const struct hcase *h, const struct hstate *es,
+		       const struct hstate *hs, bool special)
+{
+	const char *tag = special ? " (fast)" : "";
+	uint64_t mask;
+
+	cpu_reset64(c);
+	c->r[R_AX] = es->r[0]; c->r[R_BX] = es->r[1];
+	c->r[R_CX] = es->r[2]; c->r[R_DX] = es->r[3];
+	c->rflags = es->flags;
+	if (exec_as(c, (const uint8_t *)h->bytes, h->n, special) != -1)
+		fail_msg("%s%s: unexpected exception", h->name, tag);
+	/* SHLD/SHRD on 16 bits with a count above 16: undefined. */
+	if (h->fl == FL_SHxD && h->size == 2 && (es->r[2] & 31) > 16)
+		return 0;
+	if (c->r[R_AX] != hs->r[0] || c->r[R_BX] != hs->r[1] ||
+	    c->r[R_CX] != hs->r[2] || c->r[R_DX] != hs->r[3])
+		fail_msg("%s%s: in rax=%llx rbx=%llx rcx=%llx rdx=%llx fl=%llx: "
+			 "host rax=%llx rbx=%llx rcx=%llx rdx=%llx, emu %llx %llx %llx %llx",
+			 h->name, tag, (unsigned long long)es->r[0], (unsigned long long)es->r[1],
+			 (unsigned long long)es->r[2], (unsigned long long)es->r[3],
+			 (unsigned long long)es->flags,
+			 (unsigned long long)hs->r[0], (unsigned long long)hs->r[1],
+			 (unsigned long long)hs->r[2], (unsigned long long)hs->r[3],
+			 (unsigned long long)c->r[R_AX], (unsigned long long)c->r[R_BX],
+			 (unsigned long long)c->r[R_CX], (unsigned long long)c->r[R_DX]);
+	mask = defined_mask(h, es->r[2]);
+	if ((x86_flags_get(c) & mask) != (hs->flags & mask))
+		fail_msg("%s%s: in rax=%llx rbx=%llx rcx=%llx fl=%llx: flags host %llx emu %llx (mask %llx)",
+			 h->name, tag, (unsigned long long)es->r[0], (unsigned long long)es->r[1],
+			 (unsigned long long)es->r[2], (unsigned long long)es->flags,
+			 (unsigned long long)(hs->flags & mask),
+			 (unsigned long long)(x86_flags_get(c) & mask), (unsigned long long)mask);
+	return 1;
+}
+
 static void test_host_sweep(void **state)
 {
 	struct x86_cpu *c = cpu;
@@ -550,7 +612,6 @@ static void test_host_sweep(void **state)
 		fn = host_build((const uint8_t *)h->bytes, h->n);
 		for (int t = 0; t < (int)(NEDGE * NEDGE) + 3000; t++) {
 			struct hstate hs, es;
-			uint64_t mask;
 
 			if (t < (int)(NEDGE * NEDGE)) {
 				hs.r[0] = edge[t / NEDGE];
@@ -567,40 +628,78 @@ static void test_host_sweep(void **state)
 			es = hs;
 			fn(&hs);
 
-			cpu_reset64(c);
-			c->r[R_AX] = es.r[0]; c->r[R_BX] = es.r[1];
-			c->r[R_CX] = es.r[2]; c->r[R_DX] = es.r[3];
-			c->rflags = es.flags;
-			if (exec(c, (const uint8_t *)h->bytes, h->n) != -1)
-				fail_msg("%s: unexpected exception", h->name);
-
-			/* SHLD/SHRD on 16 bits with a count above 16: undefined. */
-			if (h->fl == FL_SHxD && h->size == 2 && (es.r[2] & 31) > 16)
-				continue;
-			if (c->r[R_AX] != hs.r[0] || c->r[R_BX] != hs.r[1] ||
-			    c->r[R_CX] != hs.r[2] || c->r[R_DX] != hs.r[3])
-				fail_msg("%s: in rax=%llx rbx=%llx rcx=%llx rdx=%llx fl=%llx: "
-					 "host rax=%llx rbx=%llx rcx=%llx rdx=%llx, emu %llx %llx %llx %llx",
-					 h->name, (unsigned long long)es.r[0], (unsigned long long)es.r[1],
-					 (unsigned long long)es.r[2], (unsigned long long)es.r[3],
-					 (unsigned long long)es.flags,
-					 (unsigned long long)hs.r[0], (unsigned long long)hs.r[1],
-					 (unsigned long long)hs.r[2], (unsigned long long)hs.r[3],
-					 (unsigned long long)c->r[R_AX], (unsigned long long)c->r[R_BX],
-					 (unsigned long long)c->r[R_CX], (unsigned long long)c->r[R_DX]);
-			mask = defined_mask(h, es.r[2]);
-			if ((x86_flags_get(c) & mask) != (hs.flags & mask))
-				fail_msg("%s: in rax=%llx rbx=%llx rcx=%llx fl=%llx: flags host %llx emu %llx (mask %llx)",
-					 h->name, (unsigned long long)es.r[0], (unsigned long long)es.r[1],
-					 (unsigned long long)es.r[2], (unsigned long long)es.flags,
-					 (unsigned long long)(hs.flags & mask),
-					 (unsigned long long)(x86_flags_get(c) & mask),
-					 (unsigned long long)mask);
-			checked++;
+			/* The generic handler and the decode cache's specialised
+			 * one (fast.c) must both match the host. */
+			for (int special = 0; special < 2; special++)
+				checked += sweep_check(c, h, &es, &hs, special);
 		}
 	}
 	munmap(jit, 4096);
 	assert_true(checked > 100000);
+}
+
+/* Legacy-mode only instructions (invalid in 64-bit mode): decimal adjusts
+ * per the SDM "Operation" sections, one-byte INC. */
+static int exec32(struct x86_cpu *c, const uint8_t *b, int n)
+{
+	struct x86_insn i;
+	int r = x86_decode(b, n, 4, &i);
+
+	if (r != n)
+		fail_msg("decode of %d bytes returned %d", n, r);
+	c->mode = MODE_PROT;
+	c->code_size = 4;
+	c->insn_rip = c->rip;
+	c->rip += (uint64_t)r;
+	if (setjmp(c->fault_jmp))
+		return c->exc_vec;
+	i.fn(c, &i);
+	return -1;
+}
+#define EXEC32(c, s) exec32((c), (const uint8_t *)(s), (int)sizeof(s) - 1)
+
+static void test_bcd_legacy(void **state)
+{
+	struct x86_cpu *c = cpu;
+	(void)state;
+
+	cpu_reset64(c);
+	c->r[R_AX] = 0xae;                  /* 0x79 + 0x35 */
+	EXEC32(c, "\x27");                   /* daa */
+	assert_int_equal(c->r[R_AX], 0x14);
+	assert_int_equal(FLAGS(c) & (F_CF | F_AF), F_CF | F_AF);
+
+	cpu_reset64(c);
+	c->r[R_AX] = 0x2b;
+	EXEC32(c, "\x2f");                   /* das */
+	assert_int_equal(c->r[R_AX], 0x25);
+	assert_int_equal(FLAGS(c) & (F_CF | F_AF), F_AF);
+
+	cpu_reset64(c);
+	c->r[R_AX] = 0x000f;
+	EXEC32(c, "\x37");                   /* aaa */
+	assert_int_equal(c->r[R_AX], 0x0105);
+	assert_int_equal(FLAGS(c) & (F_CF | F_AF), F_CF | F_AF);
+
+	cpu_reset64(c);
+	c->r[R_AX] = 0x0005;
+	EXEC32(c, "\x37");                   /* aaa: no adjust, AH kept */
+	assert_int_equal(c->r[R_AX], 0x0005);
+	assert_int_equal(FLAGS(c) & (F_CF | F_AF), 0);
+
+	cpu_reset64(c);
+	c->r[R_AX] = 63;
+	EXEC32(c, "\xd4\x0a");               /* aam */
+	assert_int_equal(c->r[R_AX], 0x0603);
+	EXEC32(c, "\xd5\x0a");               /* aad */
+	assert_int_equal(c->r[R_AX], 0x003f);
+	assert_int_equal(EXEC32(c, "\xd4\x00"), X86_DE);
+
+	cpu_reset64(c);
+	c->r[R_AX] = 0xffffffff;
+	EXEC32(c, "\x40");                   /* inc eax */
+	assert_int_equal(c->r[R_AX], 0);
+	assert_int_equal(FLAGS(c) & (F_ZF | F_OF | F_CF), F_ZF);
 }
 
 int main(void)
@@ -611,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_muldiv_edges),
 		cmocka_unit_test(test_bits_edges),
 		cmocka_unit_test(test_cond_matrix),
+		cmocka_unit_test(test_bcd_legacy),
 		cmocka_unit_test(test_host_sweep),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "x86emu-fixture.h"
 
@@ -441,5 +442,8 @@ int main(void)
 		cmocka_unit_test(test_pae_paging),
 	};
 
+	/* Every guest run is bounded by an instruction limit; this bounds
+	 * the whole binary should the CPU itself ever loop. */
+	alarm(60);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

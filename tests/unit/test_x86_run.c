@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "ringvm/x86emu.h"
 
@@ -111,23 +112,14 @@ static void seg(struct x86_segment *s, uint16_t sel, uint8_t type, int l, int db
 }
 
 /* 64-bit mode, identity-mapped 4 MiB with 2 MiB pages, flat segments, an
- * IDT at 0x7000, RIP = CODE, RSP = STACK. */
-static void setup64(void)
+ * IDT at 0x7000, RIP = CODE, RSP = rsp. */
+static void cpu_init64(struct x86emu *e, uint64_t rip, uint64_t rsp)
 {
 	struct vcpu_sregs s;
 	struct vcpu_regs r;
 
-	memset(mem, 0, MEM_SIZE);
-	x86emu_invalidate(cpu, 0, MEM_SIZE);
-	put64(0x1000, 0x2000 | 3);
-	put64(0x2000, 0x3000 | 3);
-	put64(0x3000, 0x000000 | 0x83);
-	put64(0x3008, 0x200000 | 0x83);
-	put64(0x6008, 0x00af9a000000ffffULL);
-	put64(0x6010, 0x00cf92000000ffffULL);
-
-	x86emu_reset(cpu);
-	x86emu_get_sregs(cpu, &s);
+	x86emu_reset(e);
+	x86emu_get_sregs(e, &s);
 	seg(&s.cs, 0x08, 0xb, 1, 0);
 	seg(&s.ds, 0x10, 0x3, 0, 1);
 	s.es = s.fs = s.gs = s.ss = s.ds;
@@ -137,12 +129,25 @@ static void setup64(void)
 	s.cr3 = 0x1000;
 	s.cr4 = X86_CR4_PAE;
 	s.efer = X86_EFER_LME | X86_EFER_LMA;
-	x86emu_set_sregs(cpu, &s);
+	x86emu_set_sregs(e, &s);
 	memset(&r, 0, sizeof(r));
-	r.rip = CODE;
-	r.rsp = STACK;
+	r.rip = rip;
+	r.rsp = rsp;
 	r.rflags = 2;
-	x86emu_set_regs(cpu, &r);
+	x86emu_set_regs(e, &r);
+}
+
+static void setup64(void)
+{
+	memset(mem, 0, MEM_SIZE);
+	x86emu_invalidate(cpu, 0, MEM_SIZE);
+	put64(0x1000, 0x2000 | 3);
+	put64(0x2000, 0x3000 | 3);
+	put64(0x3000, 0x000000 | 0x83);
+	put64(0x3008, 0x200000 | 0x83);
+	put64(0x6008, 0x00af9a000000ffffULL);
+	put64(0x6010, 0x00cf92000000ffffULL);
+	cpu_init64(cpu, CODE, STACK);
 	serial_len = 0;
 	exit_code = -1;
 	stop_on_exit = false;
@@ -458,6 +463,142 @@ static void test_real_mode(void **state)
 	assert_int_equal(r.rsp, 0x7000);
 }
 
+/* TF: a #DB trap after each instruction that starts with TF set; the one
+ * that sets TF (POPF) is not trapped, the one that clears it is (SDM Vol.
+ * 3A 17.3.1.4). */
+static void test_single_step_trap(void **state)
+{
+	uint32_t count;
+	(void)state;
+	setup64();
+	gate64(1, 0x13000);
+	PUT(0x13000, "\xff\x04\x25\x00\x00\x06\x00"   /* inc dword [0x60000] */
+		     "\x48\xcf");                         /* iretq */
+	PUT(CODE, "\x9c"                                 /* pushfq */
+		  "\x48\x81\x0c\x24\x00\x01\x00\x00"     /* or qword [rsp], 0x100 */
+		  "\x9d"                                     /* popfq: TF on */
+		  "\x90\x90"                                 /* #DB, #DB */
+		  "\x9c"                                     /* #DB */
+		  "\x48\x81\x24\x24\xff\xfe\xff\xff"     /* and qword [rsp], ~0x100: #DB */
+		  "\x9d"                                     /* popfq: TF off, #DB */
+		  "\xf4");
+	assert_int_equal(x86emu_run(cpu, LIMIT), X86EMU_HLT);
+	memcpy(&count, mem + 0x60000, 4);
+	assert_int_equal(count, 5);
+	assert_int_equal(regs().rip, CODE + 23);
+}
+
+/* LOCK-prefixed read-modify-writes from two vCPU threads at once must not
+ * lose updates (SDM Vol. 3A 8.1.2). */
+struct locker {
+	struct x86emu *e;
+	enum x86emu_stop r;
+};
+
+static void *lock_thread(void *p)
+{
+	struct locker *l = p;
+	l->r = x86emu_run(l->e, 10000000);
+	return NULL;
+}
+
+static void test_lock_two_cpus(void **state)
+{
+	struct locker l[2];
+	pthread_t t[2];
+	uint32_t v;
+	(void)state;
+
+	setup64();
+	/* mov ecx, 200000; L: lock inc dword [0x60000]; mov edx, 2;
+	 * lock xadd [0x60004], edx; dec ecx; jnz L; hlt */
+	PUT(CODE, "\xb9\x40\x0d\x03\x00"
+		  "\xf0\xff\x04\x25\x00\x00\x06\x00"    /* lock inc dword [0x60000] */
+		  "\xba\x02\x00\x00\x00"                 /* mov edx, 2 */
+		  "\xf0\x0f\xc1\x14\x25\x04\x00\x06\x00" /* lock xadd [0x60004], edx */
+		  "\xff\xc9\x75\xe6"                      /* dec ecx; jnz L */
+		  "\xf4");
+	l[0].e = cpu;
+	l[1].e = x86emu_new(&bus, 1);
+	assert_non_null(l[1].e);
+	cpu_init64(l[1].e, CODE, STACK - 0x1000);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(pthread_create(&t[k], NULL, lock_thread, &l[k]), 0);
+	for (int k = 0; k < 2; k++)
+		pthread_join(t[k], NULL);
+	assert_int_equal(l[0].r, X86EMU_HLT);
+	assert_int_equal(l[1].r, X86EMU_HLT);
+	memcpy(&v, mem + 0x60000, 4);
+	assert_int_equal(v, 400000);
+	memcpy(&v, mem + 0x60004, 4);
+	assert_int_equal(v, 800000);
+	x86emu_free(l[1].e);
+}
+
+/* Memory forms: BT with a negative register bit offset reaches below the
+ * operand (SDM Vol. 2A BT); CMPXCHG16B success, failure and its #GP on a
+ * misaligned operand. */
+static void test_memory_forms(void **state)
+{
+	uint64_t q[2];
+	(void)state;
+	setup64();
+	mem[0x60007] = 0x80;
+	PUT(CODE, "\x48\xc7\xc0\xff\xff\xff\xff"            /* mov rax, -1 */
+		  "\x0f\xa3\x04\x25\x08\x00\x06\x00"        /* bt [0x60008], eax */
+		  "\x0f\x92\x04\x25\x02\x01\x06\x00"        /* setc [0x60102] */
+		  "\x31\xc0\x31\xd2"                          /* xor eax/edx */
+		  "\xb9\x22\x00\x00\x00\xbb\x11\x00\x00\x00"  /* ecx=0x22 ebx=0x11 */
+		  "\xf0\x48\x0f\xc7\x0c\x25\x10\x00\x06\x00" /* lock cmpxchg16b [0x60010] */
+		  "\x0f\x94\x04\x25\x00\x01\x06\x00"        /* setz [0x60100] */
+		  "\xf0\x48\x0f\xc7\x0c\x25\x10\x00\x06\x00"
+		  "\x0f\x94\x04\x25\x01\x01\x06\x00"        /* setz [0x60101] */
+		  "\xf4");
+	assert_int_equal(x86emu_run(cpu, LIMIT), X86EMU_HLT);
+	memcpy(q, mem + 0x60010, 16);
+	assert_int_equal(q[0], 0x11);
+	assert_int_equal(q[1], 0x22);
+	assert_int_equal(mem[0x60102], 1);
+	assert_int_equal(mem[0x60100], 1);
+	assert_int_equal(mem[0x60101], 0);
+	assert_int_equal(regs().rax, 0x11);
+	assert_int_equal(regs().rdx, 0x22);
+
+	setup64();
+	gate64(13, 0x11000);
+	PUT(0x11000, "\xbb\x0d\x00\x00\x00\xf4");
+	PUT(CODE, "\x48\x0f\xc7\x0c\x25\x18\x00\x06\x00\xf4"); /* cmpxchg16b [0x60018] */
+	assert_int_equal(x86emu_run(cpu, LIMIT), X86EMU_HLT);
+	assert_int_equal(regs().rbx, 0x0d);
+	assert_int_equal(get64(STACK - 40), CODE);
+	assert_int_equal(get64(STACK - 48), 0);
+}
+
+/* An empty IDT: #UD cannot be delivered, nor #GP, nor #DF: shutdown. */
+static void test_triple_fault(void **state)
+{
+	struct vcpu_sregs s;
+	(void)state;
+	setup64();
+	x86emu_get_sregs(cpu, &s);
+	s.idt.limit = 0;
+	x86emu_set_sregs(cpu, &s);
+	PUT(CODE, "\x0f\x0b");
+	assert_int_equal(x86emu_run(cpu, LIMIT), X86EMU_SHUTDOWN);
+
+	/* The same in 32-bit protected mode without paging. */
+	setup64();
+	x86emu_get_sregs(cpu, &s);
+	seg(&s.cs, 0x08, 0xb, 0, 1);
+	s.cr0 = X86_CR0_PE | X86_CR0_ET;
+	s.cr4 = 0;
+	s.efer = 0;
+	s.idt.limit = 0;
+	x86emu_set_sregs(cpu, &s);
+	PUT(CODE, "\x0f\x0b");
+	assert_int_equal(x86emu_run(cpu, LIMIT), X86EMU_SHUTDOWN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +611,10 @@ int main(void)
 		cmocka_unit_test(test_interrupts),
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_real_mode),
+		cmocka_unit_test(test_single_step_trap),
+		cmocka_unit_test(test_lock_two_cpus),
+		cmocka_unit_test(test_memory_forms),
+		cmocka_unit_test(test_triple_fault),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

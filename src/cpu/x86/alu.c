@@ -4,8 +4,8 @@
 
 /* cf: carry-in for ADC/SBB, read before any retry of a LOCKed update can
  * overwrite the lazy flags. */
-__attribute__((hot))
-static uint64_t alu_c(struct x86_cpu *c, int op, int size, uint64_t a, uint64_t b, uint64_t cf)
+static inline __attribute__((always_inline))
+uint64_t alu_c(struct x86_cpu *c, int op, int size, uint64_t a, uint64_t b, uint64_t cf)
 {
 	uint64_t m = x86_mask(size), r;
 
@@ -44,6 +44,7 @@ static uint64_t alu_c(struct x86_cpu *c, int op, int size, uint64_t a, uint64_t 
 	}
 }
 
+__attribute__((hot))
 uint64_t x86_alu(struct x86_cpu *c, int op, int size, uint64_t a, uint64_t b)
 {
 	uint64_t cf = (op == ALU_ADC || op == ALU_SBB) ? x86_cf(c) : 0;
@@ -66,8 +67,8 @@ uint64_t x86_mem_rmw(struct x86_cpu *c, int seg, uint64_t off, bool lock, int si
 			return old;
 		}
 	}
-	old = x86_read(c, seg, off, size);
-	x86_write(c, seg, off, size, fn(c, size, old, arg));
+	old = x86_read_inl(c, seg, off, size);
+	x86_write_inl(c, seg, off, size, fn(c, size, old, arg));
 	return old;
 }
 
@@ -96,7 +97,8 @@ static uint64_t rmw_alu(struct x86_cpu *c, int size, uint64_t old, uint64_t arg)
 	return alu_c(c, p->op, size, old, p->b, p->cf);
 }
 
-static void alu_rm(struct x86_cpu *c, const struct x86_insn *i, int op, int size, uint64_t b)
+static inline __attribute__((always_inline))
+void alu_rm(struct x86_cpu *c, const struct x86_insn *i, int op, int size, uint64_t b)
 {
 	if (op == ALU_CMP) {
 		x86_alu(c, op, size, x86_rm_read(c, i, size), b);

@@ -48,11 +48,11 @@
 /* Implemented by this CPU: PSE/PAE/PGE/NX paging (mmu.c), SYSENTER and
  * SYSCALL (sys.c), MSR/TSC/MTRR/PAT registers (msr.c), CMOV/CX8/CX16/
  * POPCNT/MOVBE/LZCNT and LAHF in 64-bit mode (core ISA), x87/FXSR/SSE/SSE2
- * (fp). MMX and CLFLUSH are left out until their instructions exist;
+ * and CLFLUSH (fp). MMX is left out: sse.c makes its encodings #UD;
  * DE means CR4.DE (DR4/DR5 #UD), which sys.c honours. */
 #define LEAF1_EDX (F1D_FPU | F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | \
 		   F1D_APIC | F1D_SEP | F1D_MTRR | F1D_PGE | F1D_CMOV | F1D_PAT | \
-		   F1D_FXSR | F1D_SSE | F1D_SSE2)
+		   F1D_CLFSH | F1D_FXSR | F1D_SSE | F1D_SSE2)
 #define LEAF1_ECX (F1C_CX16 | F1C_MOVBE | F1C_POPCNT | F1C_HYPERVISOR)
 /* AMD repeats the leaf-1 EDX bits 0-9, 12-17, 23-24 in 0x80000001 EDX. */
 #define AMD_DUP_MASK (0x3ffu | (0x3fu << 12) | (3u << 23))
@@ -91,8 +91,8 @@ void x86_cpuid_query(struct x86_cpu *c, uint32_t leaf, uint32_t sub, uint32_t ou
 	case 1:
 		out[0] = SIGNATURE;
 		/* EBX: initial APIC id 31:24, one logical processor (HTT is
-		 * clear, so 23:16 is not used), CLFLUSH size 0. */
-		out[1] = ((uint32_t)c->index << 24) | (1u << 16);
+		 * clear, so 23:16 is not used), CLFLUSH line 8 * 8 bytes. */
+		out[1] = ((uint32_t)c->index << 24) | (1u << 16) | (8u << 8);
 		out[2] = LEAF1_ECX;
 		out[3] = LEAF1_EDX;
 		break;
@@ -123,8 +123,12 @@ void x86_cpuid_query(struct x86_cpu *c, uint32_t leaf, uint32_t sub, uint32_t ou
 		out[3] = 1u << 8;
 		break;
 	case 0x80000008:
-		/* 40 physical, 48 linear address bits; one core. */
+		/* 40 physical, 48 linear address bits; one core. EBX bit 2
+		 * (XSaveErPtr, AMD #25481): fxsave.c always saves and restores
+		 * FIP/FDP, so Linux needs no X86_BUG_FXSAVE_LEAK workaround
+		 * (which runs EMMS, an MMX instruction we do not have). */
 		out[0] = 40 | (48 << 8);
+		out[1] = 1u << 2;
 		break;
 	default:
 		/* AMD returns zeros above the maximum leaf. */

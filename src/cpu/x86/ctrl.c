@@ -18,11 +18,6 @@ static inline uint64_t near_target(struct x86_cpu *c, uint64_t target, int opsz)
 	return target;
 }
 
-void x86_jump_near(struct x86_cpu *c, uint64_t target, int opsz)
-{
-	c->rip = near_target(c, target, opsz);
-}
-
 /* 70-7F, 0F 80-8F: Jcc rel8/rel16/rel32. */
 __attribute__((hot))
 static void op_jcc(struct x86_cpu *c, const struct x86_insn *i)
@@ -95,6 +90,16 @@ static void op_grp5(struct x86_cpu *c, const struct x86_insn *i)
 
 	switch (i->reg & 7) {
 	case 0: case 1:
+		if (i->mod == 3) {
+			/* Register fast path: INC/DEC keep CF (SDM Vol. 2A INC). */
+			uint32_t cf = x86_cf(c);
+			uint64_t v = x86_reg_get(c, i, i->rm, sz);
+			v = ((i->reg & 1) ? v - 1 : v + 1) & x86_mask(sz);
+			x86_reg_set(c, i, i->rm, sz, v);
+			x86_lf(c, (i->reg & 1) ? LF_DEC : LF_INC, sz, v, 0, 1);
+			c->lf.cf_in = cf;
+			return;
+		}
 		x86_incdec_rm(c, i);
 		return;
 	case 2:

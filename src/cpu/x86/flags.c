@@ -138,6 +138,12 @@ __attribute__((hot)) bool x86_cond(struct x86_cpu *c, int cc)
 	uint64_t f;
 	bool r;
 
+	/* ZF and SF come from the result for every lazy operation. */
+	if (lf->op != LF_NONE && ((cc >> 1) == 2 || (cc >> 1) == 4)) {
+		uint64_t res = lf->res & x86_mask(lf->size);
+		r = (cc >> 1) == 2 ? res == 0 : (res >> (lf->size * 8 - 1)) & 1;
+		return r ^ (cc & 1);
+	}
 	if (lf->op == LF_SUB && (cc & ~1) != 0 && (cc & ~1) != 10) {
 		int sh = 64 - lf->size * 8;
 		uint64_t m = x86_mask(lf->size);

@@ -1,5 +1,5 @@
-/* Helpers shared by the FPU modules of the software CPU (x87.c, x87host.c,
- * sse.c, ssehost.c, fxsave.c); not part of the cpu.h contract.
+/* Helpers shared by the FPU modules of the software CPU (x87.c, x87env.c,
+ * x87host.c, sse.c, ssehost.c, fxsave.c); not part of the cpu.h contract.
  *
  * Floating-point results are computed by executing the same instruction on
  * the host CPU with the guest's control word / MXCSR loaded (exceptions
@@ -101,9 +101,72 @@ static inline uint64_t fpu_lin(const struct x86_cpu *c, int seg, uint64_t off)
 	return (c->seg[seg].base + off) & 0xffffffffULL;
 }
 
+
+/* --- the x87 register stack (SDM Vol. 1 8.1.2): ST(i) is physical
+ * register (TOP + i) mod 8; ftw keeps a tag per physical register. --- */
+static inline int phys_of(const struct x86_cpu *c, int i)
+{
+	return (c->fpu.top + i) & 7;
+}
+
+static inline int tag_get(const struct x86_cpu *c, int phys)
+{
+	return (c->fpu.ftw >> (2 * phys)) & 3;
+}
+
+static inline void tag_set(struct x86_cpu *c, int phys, int tag)
+{
+	c->fpu.ftw = (uint16_t)((c->fpu.ftw & ~(3u << (2 * phys))) | ((unsigned)tag << (2 * phys)));
+}
+
+static inline bool st_empty(const struct x86_cpu *c, int i)
+{
+	return tag_get(c, phys_of(c, i)) == TAG_EMPTY;
+}
+
+static inline long double st_get(const struct x86_cpu *c, int i)
+{
+	return c->fpu.st[phys_of(c, i)];
+}
+
+static inline void st_set(struct x86_cpu *c, int i, long double v)
+{
+	int p = phys_of(c, i);
+	c->fpu.st[p] = v;
+	tag_set(c, p, x87_tag_of(v));
+}
+
+static inline void st_pop(struct x86_cpu *c)
+{
+	tag_set(c, phys_of(c, 0), TAG_EMPTY);
+	c->fpu.top = (c->fpu.top + 1) & 7;
+}
+
+static inline void st_push(struct x86_cpu *c, long double v)
+{
+	c->fpu.top = (c->fpu.top - 1) & 7;
+	st_set(c, 0, v);
+}
+
+/* ES and B follow the flags against the masks (SDM Vol. 1 8.1.3.3): an
+ * FLDCW that unmasks a set flag makes the exception pending too. */
+static inline void x87_sync_es(struct x86_cpu *c)
+{
+	if (c->fpu.fsw & ~c->fpu.fcw & FSW_EXC)
+		c->fpu.fsw |= FSW_ES | FSW_B;
+	else
+		c->fpu.fsw &= ~(FSW_ES | FSW_B);
+}
+
+/* x87env.c */
+void x87_finit(struct x86_cpu *c);
+/* FNSTENV/FNSAVE (store) or FLDENV/FRSTOR; regs: the SAVE/RSTOR forms. */
+void x87_env(struct x86_cpu *c, const struct x86_insn *i, uint64_t ea, bool store, bool regs);
+
 /* --- x87host.c: host x87 execution. fcw is the guest's control word; the
- * host runs with all exceptions masked and *sw receives the host FSW after
- * the operation (exception flags and condition codes). --- */
+ * host runs with every exception but OE/UE masked (x87host.c says why) and
+ * *sw receives the host FSW after the operation (exception flags and
+ * condition codes). --- */
 enum { XA_ADD, XA_MUL, XA_COM, XA_COMP, XA_SUB, XA_SUBR, XA_DIV, XA_DIVR, XA_UCOM };
 long double x87h_arith(int op, long double a, long double b, uint16_t fcw, uint16_t *sw);
 long double x87h_arith_m32(int op, long double a, uint32_t m, uint16_t fcw, uint16_t *sw);

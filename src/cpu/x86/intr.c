@@ -321,6 +321,9 @@ bool x86_deliver(struct x86_cpu *c, int vec, uint32_t err, bool soft, bool ext)
 	volatile bool csoft = soft;
 	volatile bool cext = ext;
 	volatile bool ok = true;
+	/* Table 6-5 ends every chain within three events (fault, #DF,
+	 * shutdown); the cap keeps a mistake here from hanging the host. */
+	volatile int rounds = 0;
 	memcpy(saved, c->fault_jmp, sizeof(jmp_buf));
 	/* Exceptions and hardware interrupts return to c->rip; a nested fault
 	 * rolls back to it. INT n has already advanced c->rip (its return
@@ -342,7 +345,7 @@ bool x86_deliver(struct x86_cpu *c, int vec, uint32_t err, bool soft, bool ext)
 			break;
 		}
 		/* A fault while delivering cur. */
-		if (cur == X86_DF) {
+		if (cur == X86_DF || ++rounds > 4) {
 			ok = false; /* triple fault: shutdown (6.15 #DF) */
 			break;
 		}

@@ -5,6 +5,7 @@
  * Appendix A (EFER, STAR/LSTAR/CSTAR/SFMASK, FS/GS/KernelGS base, TSC_AUX);
  * Linux Documentation/virt/kvm/x86/msr.rst (the KVM paravirtual MSRs). */
 #include <errno.h>
+#include <stdatomic.h>
 #include <x86intrin.h>
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/system.h"
@@ -25,7 +26,9 @@ enum {
 	MSR_MTRR_DEF_TYPE = 0x2ff,
 	MSR_EFER = 0xc0000080, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_FMASK,
 	MSR_FS_BASE = 0xc0000100, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_TSC_AUX,
+	MSR_AMD_SYSCFG = 0xc0010010,
 	MSR_AMD_HWCR = 0xc0010015,
+	MSR_AMD_DE_CFG = 0xc0011029,
 	MSR_AMD_INT_PENDING = 0xc0010055,
 	MSR_KVM_FIRST = 0x4b564d00, MSR_KVM_LAST = 0x4b564d07,
 };
@@ -59,12 +62,28 @@ static int fixed_index(uint32_t idx)
 	return -1;
 }
 
+/* One origin for every vCPU of the process, so their TSCs agree (Linux
+ * checks TSC synchronization between CPUs at boot). */
+static uint64_t msr_tsc_origin(void)
+{
+	static _Atomic uint64_t origin;
+	uint64_t o = atomic_load(&origin), expect = 0;
+
+	if (o)
+		return o;
+	o = __rdtsc();
+	if (!atomic_compare_exchange_strong(&origin, &expect, o))
+		o = expect;
+	return o;
+}
+
 void x86_msr_reset(struct x86_cpu *c)
 {
 	c->star = c->lstar = c->cstar = c->fmask = c->kernel_gs_base = 0;
 	c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
-	/* The TSC starts from 0 at reset (Vol. 3B 17.17). */
-	c->tsc_offset = -__rdtsc();
+	/* The TSC counts from 0 at the first vCPU's power-on (Vol. 3B 17.17
+	 * has it start at reset; all vCPUs share the origin). */
+	c->tsc_offset = -msr_tsc_origin();
 	c->tsc_aux = 0;
 	c->apic_base = 0xfee00000ULL | 0x800 | (c->index == 0 ? 0x100 : 0);
 	/* PAT power-on value (Vol. 3A 11.12.4). */
@@ -123,9 +142,12 @@ int x86_msr_read(struct x86_cpu *c, uint32_t idx, uint64_t *val)
 	case MSR_GS_BASE: *val = c->seg[S_GS].base; return 0;
 	case MSR_KERNEL_GS_BASE: *val = c->kernel_gs_base; return 0;
 	case MSR_TSC_AUX: *val = c->tsc_aux; return 0;
-	/* AMD family 0Fh registers Linux touches for this CPUID signature;
-	 * all-zero means "no quirks". */
-	case MSR_AMD_HWCR: case MSR_AMD_INT_PENDING: *val = 0; return 0;
+	/* AMD family 0Fh registers Linux touches for this CPUID signature
+	 * (SYSCFG is read without a fixup by the MTRR code); all-zero means
+	 * "no quirks", no fixed-range DRAM attributes, no SME. */
+	case MSR_AMD_SYSCFG: case MSR_AMD_HWCR: case MSR_AMD_INT_PENDING: case MSR_AMD_DE_CFG:
+		*val = 0;
+		return 0;
 	}
 	if (idx >= MSR_MTRR_VAR0 && idx < MSR_MTRR_VAR_END) {
 		*val = c->mtrr_var[idx - MSR_MTRR_VAR0];
@@ -238,8 +260,8 @@ int x86_msr_write(struct x86_cpu *c, uint32_t idx, uint64_t v)
 			goto bad;
 		c->tsc_aux = v;
 		return 0;
-	case MSR_AMD_HWCR: case MSR_AMD_INT_PENDING:
-		return 0;
+	case MSR_AMD_SYSCFG: case MSR_AMD_HWCR: case MSR_AMD_INT_PENDING: case MSR_AMD_DE_CFG:
+		return 0; /* no model-specific behaviour to change */
 	}
 	if (idx >= MSR_MTRR_VAR0 && idx < MSR_MTRR_VAR_END) {
 		/* PHYSBASE: type in 7:0; PHYSMASK: valid bit 11; both with

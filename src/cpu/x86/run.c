@@ -22,6 +22,7 @@
 #include <string.h>
 #include <Zydis/Zydis.h>
 #include "cpu/x86/isa.h"
+#include "cpu/x86/system.h"
 
 #define BLOCK_MAX  16
 #define DC_BITS    13                 /* 8192 blocks */
@@ -149,22 +150,42 @@ static void trace_insn(struct x86_cpu *c, const struct x86_insn *ins)
 
 /* --- decoding into blocks --- */
 
-/* Unconditional transfers end a block: what follows may be data. */
+/* Instructions after which a block ends. Unconditional transfers (what
+ * follows may be data), and everything that can change what the run loop
+ * must look at between instructions without moving RIP elsewhere: HLT, the
+ * interrupt shadow (STI, MOV SS, POP SS), IF/TF (POPF, CLI), CPU mode
+ * (MOV CR, LMSW, WRMSR, group 7), software interrupts, and port I/O (a
+ * device may ask the CPU to stop). This keeps the per-instruction check in
+ * block_exec() down to "did RIP go where expected, was code written". */
 static bool ends_block(const struct x86_insn *i)
 {
 	if (i->map == 0) {
 		switch (i->op) {
 		case 0xc2: case 0xc3: case 0xca: case 0xcb: case 0xcf:
 		case 0xe9: case 0xea: case 0xeb: case 0x9a: case 0xe8:
-		case 0xcc: case 0xcd: case 0xf4: case 0xf1:
+		case 0xcc: case 0xcd: case 0xce: case 0xf4: case 0xf1:
+		case 0xfa: case 0xfb: case 0x17: case 0x9d:
+		case 0xe4: case 0xe5: case 0xe6: case 0xe7:
+		case 0xec: case 0xed: case 0xee: case 0xef:
+		case 0x6c: case 0x6d: case 0x6e: case 0x6f:
 			return true;
+		case 0x8e:
+			return (i->reg & 7) == S_SS;
 		case 0xff:
 			return (i->reg & 7) >= 2 && (i->reg & 7) <= 5;
 		}
 		return false;
 	}
-	return i->map == 1 && (i->op == 0x05 || i->op == 0x07 || i->op == 0x0b ||
-			       i->op == 0x34 || i->op == 0x35);
+	if (i->map == 1) {
+		switch (i->op) {
+		case 0x00: case 0x01: case 0x05: case 0x07: case 0x0b:
+		case 0x06: case 0x08: case 0x09:
+		case 0x20: case 0x21: case 0x22: case 0x23:
+		case 0x30: case 0x34: case 0x35: case 0xaa:
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Raise the fault a failed decode at c->rip stands for; n bytes were there. */
@@ -205,6 +226,7 @@ static struct dblock *block_build(struct x86_cpu *c, struct dcache *dc, struct d
 			}
 			break;
 		}
+		x86_specialize(&b->insn[k], c->code_size);
 		off += (unsigned)r;
 		if (ends_block(&b->insn[k]) || off >= 0x1000) {
 			k++;
@@ -236,7 +258,6 @@ static unsigned block_exec(struct x86_cpu *c, struct dcache *dc, const struct db
 			   unsigned n, bool trace)
 {
 	uint64_t ipmask = x86_mask(c->code_size);
-	uint8_t cs = c->code_size;
 	unsigned k;
 
 	dc->written = false;
@@ -250,11 +271,11 @@ static unsigned block_exec(struct x86_cpu *c, struct dcache *dc, const struct db
 			trace_insn(c, ins);
 		ins->fn(c, ins);
 		c->icount++;
-		if (unlikely(c->rip != next || dc->written || c->code_size != cs ||
-			     (c->halted | c->shadow | c->shutdown) || (c->rflags & F_TF) ||
-			     atomic_load_explicit(&c->stop_req, memory_order_relaxed)))
+		if (unlikely(c->rip != next || dc->written))
 			return k + 1;
 	}
+	/* The block's last instruction may have been one that ends_block()
+	 * names; the run loop looks at everything else. */
 	return k;
 }
 
@@ -271,6 +292,29 @@ static void exec_uncached(struct x86_cpu *c, const uint8_t *buf, int n, bool tra
 		trace_insn(c, &ins);
 	ins.fn(c, &ins);
 	c->icount++;
+}
+
+/* Physical address of CS:RIP straight from the soft TLB's fetch tag when
+ * it is there (mmu.c fills it; its tag layout is in system.h), sparing the
+ * 15-byte copy of x86_fetch() on the hot path. False: use x86_fetch(). */
+static inline bool code_phys_fast(struct x86_cpu *c, uint64_t *phys)
+{
+	const struct x86_tlb_entry *t;
+	uint64_t lin;
+
+	if (c->mode == MODE_LONG) {
+		lin = c->rip;
+	} else {
+		if (c->rip + 15 > c->seg[S_CS].limit)
+			return false;     /* near the limit: x86_fetch checks it */
+		lin = (c->seg[S_CS].base + c->rip) & 0xffffffffULL;
+	}
+	t = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
+	if (t->tag_x != ((lin & ~0xfffULL) | TLB_VALID | (c->cpl == 3 ? TLB_USERTAG : 0)) ||
+	    (t->phys & TLB_MMIO))
+		return false;
+	*phys = (t->phys & ~0xfffULL) | (lin & 0xfff);
+	return true;
 }
 
 /* Deliver NMI or a maskable interrupt if one is pending and allowed (SDM
@@ -332,7 +376,9 @@ static enum x86emu_stop run_loop(struct x86_cpu *c, struct dcache *dc, uint64_t 
 			single = true;
 
 		c->insn_rip = c->rip;
-		n = x86_fetch(c, c->rip, buf, &phys);
+		n = 0;
+		if (!code_phys_fast(c, &phys))
+			n = x86_fetch(c, c->rip, buf, &phys);
 		{
 			struct dblock *b = block_slot(dc, phys);
 			unsigned want = single ? 1 : BLOCK_MAX;
@@ -347,6 +393,8 @@ static enum x86emu_stop run_loop(struct x86_cpu *c, struct dcache *dc, uint64_t 
 					want = b->n;
 				block_exec(c, dc, b, want, trace);
 			} else {
+				if (!n)
+					n = x86_fetch(c, c->rip, buf, &phys);
 				exec_uncached(c, buf, n, trace);
 			}
 		}

@@ -59,6 +59,11 @@ static void sse_raise(struct x86_cpu *c, uint32_t host_mx)
 	uint32_t flags = host_mx & MXCSR_FLAGS;
 	uint32_t unmasked = flags & ~(c->fpu.mxcsr >> 7) & MXCSR_FLAGS;
 
+	/* The host ran masked. An unmasked pre-computation exception (IE,
+	 * DE, ZE: 0x7) in any element stops the instruction before the
+	 * post-computation flags exist (SDM Vol. 1 11.5.2). */
+	if (unmasked & 0x7)
+		flags &= 0x7;
 	c->fpu.mxcsr |= flags;
 	if (unmasked)
 		x86_fault(c, (c->cr4 & CR4_OSXMMEXCPT_BIT) ? X86_XM : X86_UD, X86_NOERR);
@@ -112,21 +117,56 @@ static void sse_dst(struct x86_cpu *c, const struct x86_insn *i, const union x86
 	}
 }
 
+/* Does an add/sub/mul/div/narrowing conversion result hold a denormal?
+ * With UE unmasked, an exact tiny result still raises underflow (SDM Vol.
+ * 1 11.5.2.4), which the masked host run does not flag. */
+static bool sse_tiny(int op, int p, const union x86_xmm *r)
+{
+	bool dbl = (p == 1 || p == 3) && op != 0x5a;
+	int n = p >= 2 ? 1 : (dbl || op == 0x5a ? 2 : 4);
+
+	if (op != 0x58 && op != 0x59 && op != 0x5c && op != 0x5e &&
+	    !(op == 0x5a && (p == 1 || p == 3)))
+		return false;
+	for (int k = 0; k < n; k++) {
+		if (dbl ? ((r->q[k] >> 52) & 0x7ff) == 0 && (r->q[k] << 12)
+			: ((r->d[k] >> 23) & 0xff) == 0 && (r->d[k] << 9))
+			return true;
+	}
+	return false;
+}
+
 /* The table-driven forms: xmm(reg) = xmm(reg) op xmm/mem. */
 static void sse_table_op(struct x86_cpu *c, const struct x86_insn *i)
 {
 	const struct sse_form *f = sse_tab[i->op][pfx_idx(i)];
+	bool um = !(c->fpu.mxcsr & 0x800);
 	union x86_xmm d, s;
-	uint32_t out;
+	uint32_t out, mx;
 
 	if (!f)
 		sse_ud(c);
 	sse_check(c);
 	sse_src(c, i, &s, f->msize, false);
 	d = c->fpu.xmm[i->reg];
-	out = f->fn(&d, &s, sse_mx(c));
-	if (f->fp)
+	/* FZ applies only while underflow is masked (SDM Vol. 1 10.2.3.4). */
+	mx = sse_mx(c);
+	if (um)
+		mx &= ~MXCSR_FZ;
+	out = f->fn(&d, &s, mx);
+	if (f->fp && um && sse_tiny(i->op, pfx_idx(i), &d))
+		out |= 0x10;
+	if (f->fp) {
+		uint32_t unm = out & ~(c->fpu.mxcsr >> 7) & MXCSR_FLAGS;
+		/* Unmasked OE/UE alone: PE comes from the unbounded result. */
+		if ((unm & 0x18) && !(unm & 0x7)) {
+			int pe = sse_pe_unbounded(i->op, pfx_idx(i), &c->fpu.xmm[i->reg], &s,
+						  c->fpu.mxcsr);
+			if (pe >= 0)
+				out = (out & ~0x20u) | (pe ? 0x20u : 0);
+		}
 		sse_raise(c, out);
+	}
 	c->fpu.xmm[i->reg] = d;
 }
 

@@ -25,5 +25,9 @@ uint32_t sse_comi(int kind, const union x86_xmm *a, const union x86_xmm *b, uint
 uint32_t sse_cvt2si(bool dbl, bool trunc, bool q, const union x86_xmm *a, uint32_t mx,
 		    uint64_t *res);
 uint32_t sse_cvtsi2(bool dbl, bool q, union x86_xmm *d, uint64_t v, uint32_t mx);
+/* PE for 0F op (prefix index pfx) when OE/UE is unmasked: the
+ * unbounded-exponent result's inexactness; -1 when not applicable. */
+int sse_pe_unbounded(int op, int pfx, const union x86_xmm *d, const union x86_xmm *s,
+		     uint32_t mxcsr);
 
 #endif

@@ -11,6 +11,7 @@
  * The host's own MXCSR is saved and restored inside each asm statement, so
  * no compiler-generated SSE code ever runs with the guest's settings.
  */
+#include <math.h>
 #include <stddef.h>
 #include "cpu/x86/fpu.h"
 #include "cpu/x86/sse.h"
@@ -281,4 +282,64 @@ uint32_t x86_mxcsr_mask(void)
 		__atomic_store_n(&mask, m ? m : 0xffbf, __ATOMIC_RELAXED);
 	}
 	return mask;
+}
+
+/* Precision flag for an instruction whose overflow or underflow is
+ * unmasked. The hardware then delivers no result but reports PE from the
+ * result rounded with an unbounded exponent (SDM Vol. 1 11.5.2.3,
+ * 11.5.2.4), which the masked host run cannot show: its result was
+ * denormalised or overflowed. The x87 unit computes exactly that rounding
+ * (its exponent range covers every float/double result) under a precision
+ * control of 24 or 53 bits and the same rounding mode. Returns -1 for the
+ * operations that cannot overflow or underflow (then the host's PE
+ * stands), else 0 or 1. */
+int sse_pe_unbounded(int op, int pfx, const union x86_xmm *d, const union x86_xmm *s,
+		     uint32_t mxcsr)
+{
+	bool dbl = pfx == 1 || pfx == 3, scalar = pfx >= 2, cvt = op == 0x5a;
+	int xop, n, pe = 0;
+	uint16_t fcw = (uint16_t)(0x3f | ((mxcsr & MXCSR_RC) >> 3));
+	bool dz = mxcsr & MXCSR_DAZ;
+
+	switch (op) {
+	case 0x58: xop = XA_ADD; break;
+	case 0x59: xop = XA_MUL; break;
+	case 0x5c: xop = XA_SUB; break;
+	case 0x5e: xop = XA_DIV; break;
+	case 0x5a:
+		if (pfx != 1 && pfx != 3)
+			return -1;
+		xop = XA_MUL;
+		break;
+	default:
+		return -1;
+	}
+	/* Precision control: 24 bits for single results, 53 for double. */
+	fcw |= (dbl && !cvt) ? 0x200 : 0x000;
+	n = scalar ? 1 : (dbl ? 2 : 4);
+	for (int k = 0; k < n; k++) {
+		long double a, b;
+		uint16_t sw = 0;
+		if (dbl) {
+			double x = d->df[k], y = s->df[k];
+			if (dz && fpclassify(x) == FP_SUBNORMAL)
+				x = copysign(0.0, x);
+			if (dz && fpclassify(y) == FP_SUBNORMAL)
+				y = copysign(0.0, y);
+			a = cvt ? y : x;
+			b = cvt ? 1.0L : y;
+		} else {
+			float x = d->f[k], y = s->f[k];
+			if (dz && fpclassify(x) == FP_SUBNORMAL)
+				x = copysignf(0.0f, x);
+			if (dz && fpclassify(y) == FP_SUBNORMAL)
+				y = copysignf(0.0f, y);
+			a = x;
+			b = y;
+		}
+		x87h_arith(xop, a, b, fcw, &sw);
+		if (sw & 0x20)
+			pe = 1;
+	}
+	return pe;
 }

@@ -19,7 +19,7 @@ __attribute__((hot))
 void x86_push(struct x86_cpu *c, int size, uint64_t v)
 {
 	uint64_t sp = (c->r[R_SP] - size) & x86_stack_mask(c);
-	x86_write(c, S_SS, sp, size, v);
+	x86_write_inl(c, S_SS, sp, size, v);
 	sp_set(c, sp);
 }
 
@@ -27,7 +27,7 @@ __attribute__((hot))
 uint64_t x86_pop(struct x86_cpu *c, int size)
 {
 	uint64_t sp = sp_get(c);
-	uint64_t v = x86_read(c, S_SS, sp, size);
+	uint64_t v = x86_read_inl(c, S_SS, sp, size);
 	sp_set(c, sp + size);
 	return v;
 }

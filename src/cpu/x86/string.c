@@ -68,7 +68,7 @@ static void pio_out(struct x86_cpu *c, uint16_t port, int size, uint64_t v)
 
 enum { S_MOVS, S_CMPS, S_STOS, S_LODS, S_SCAS, S_INS, S_OUTS };
 
-/* One element; returns false when a REPE/REPNE condition ends the loop. */
+/* One element, with RSI/RDI advanced by the element size in DF's direction. */
 static inline void one(struct x86_cpu *c, const struct x86_insn *i, int kind, int sz)
 {
 	int a = i->adsz, d = step(c, sz);
@@ -170,8 +170,12 @@ static void string_op(struct x86_cpu *c, const struct x86_insn *i, int kind)
 	bool cond = kind == S_CMPS || kind == S_SCAS;
 	uint64_t cnt, budget = REP_SLICE;
 
-	if (kind == S_INS || kind == S_OUTS)
+	if (kind == S_INS || kind == S_OUTS) {
+		/* Port I/O is at most 32 bits: REX.W does not widen INS/OUTS. */
+		if (sz == 8)
+			sz = 4;
 		io_check(c, (uint16_t)c->r[R_DX], sz);
+	}
 	if (!i->rep) {
 		one(c, i, kind, sz);
 		return;
@@ -196,7 +200,9 @@ static void string_op(struct x86_cpu *c, const struct x86_insn *i, int kind)
 			return;
 next:
 		if (cnt && (!budget || atomic_load_explicit(&c->stop_req, memory_order_relaxed) ||
-			    atomic_load_explicit(&c->irq_pending, memory_order_relaxed))) {
+			    atomic_load_explicit(&c->nmi_pending, memory_order_relaxed) ||
+			    ((c->rflags & F_IF) &&
+			     atomic_load_explicit(&c->irq_pending, memory_order_relaxed)))) {
 			c->rip = c->insn_rip;   /* resume later where we are */
 			return;
 		}

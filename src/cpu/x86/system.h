@@ -72,6 +72,9 @@ void x86_seg_null(struct x86_seg *s, uint16_t sel);
  * become null (SDM Vol. 3A "RET"/"IRET" operation). */
 void x86_seg_fix_outer(struct x86_cpu *c);
 
+/* desc.c: LAR/LSL/VERR/VERW/ARPL and group 6, registered by seg.c. */
+void x86_register_desc(void);
+
 /* intr.c */
 /* Inner stack for privilege level dpl from a 16/32-bit TSS (SDM Vol. 3A
  * 7.2.1); faults #TS(TR | ext) beyond the TSS limit. */

@@ -1,105 +1,16 @@
 /* The x87 FPU: escape opcodes D8-DF and FWAIT (9B).
  *
- * The register stack, tags, TOP, stack faults, the exception-pending model
- * and the environment images are kept here; the arithmetic itself runs on
- * the host's x87 unit (x87host.c) under the guest's control word, so values,
- * rounding, C1 and the exception flags match hardware bit for bit.
+ * Stack faults, the exception-pending model and the instruction forms are
+ * here (the stack primitives are in fpu.h, the environment images in
+ * x87env.c); the arithmetic itself runs on the host's x87 unit (x87host.c)
+ * under the guest's control word, so values, rounding, C1 and the
+ * exception flags match hardware bit for bit.
  *
  * References: Intel SDM Vol. 1 chapter 8 (x87 FPU), Vol. 2A/2B instruction
  * pages, Vol. 3A 2.5 (CR0.EM/MP/TS/NE) and Table 2-2.
  */
 #include <string.h>
 #include "cpu/x86/fpu.h"
-
-/* --- register stack ----------------------------------------------------- */
-
-int x87_tag_of(long double v)
-{
-	union x87_bits u = { .ld = v };
-	unsigned exp = u.se & 0x7fff;
-
-	if (exp == 0)
-		return u.mant ? TAG_SPECIAL : TAG_ZERO;   /* denormal / zero */
-	if (exp == 0x7fff || !(u.mant >> 63))
-		return TAG_SPECIAL;                       /* inf, NaN, unnormal */
-	return TAG_VALID;
-}
-
-static inline int phys_of(const struct x86_cpu *c, int i)
-{
-	return (c->fpu.top + i) & 7;
-}
-
-static inline int tag_get(const struct x86_cpu *c, int phys)
-{
-	return (c->fpu.ftw >> (2 * phys)) & 3;
-}
-
-static inline void tag_set(struct x86_cpu *c, int phys, int tag)
-{
-	c->fpu.ftw = (uint16_t)((c->fpu.ftw & ~(3u << (2 * phys))) | ((unsigned)tag << (2 * phys)));
-}
-
-static inline bool st_empty(const struct x86_cpu *c, int i)
-{
-	return tag_get(c, phys_of(c, i)) == TAG_EMPTY;
-}
-
-static inline long double st_get(const struct x86_cpu *c, int i)
-{
-	return c->fpu.st[phys_of(c, i)];
-}
-
-static void st_set(struct x86_cpu *c, int i, long double v)
-{
-	int p = phys_of(c, i);
-	c->fpu.st[p] = v;
-	tag_set(c, p, x87_tag_of(v));
-}
-
-static void st_pop(struct x86_cpu *c)
-{
-	tag_set(c, phys_of(c, 0), TAG_EMPTY);
-	c->fpu.top = (c->fpu.top + 1) & 7;
-}
-
-static void st_push(struct x86_cpu *c, long double v)
-{
-	c->fpu.top = (c->fpu.top - 1) & 7;
-	st_set(c, 0, v);
-}
-
-uint16_t x87_ftw_full(const struct x86_cpu *c)
-{
-	uint16_t t = 0;
-	for (int p = 0; p < 8; p++) {
-		int tag = tag_get(c, p) == TAG_EMPTY ? TAG_EMPTY : x87_tag_of(c->fpu.st[p]);
-		t |= (uint16_t)(tag << (2 * p));
-	}
-	return t;
-}
-
-uint8_t x87_ftw_abridged(const struct x86_cpu *c)
-{
-	uint8_t t = 0;
-	for (int p = 0; p < 8; p++)
-		if (tag_get(c, p) != TAG_EMPTY)
-			t |= (uint8_t)(1u << p);
-	return t;
-}
-
-void x87_ftw_from_abridged(struct x86_cpu *c, uint8_t t)
-{
-	for (int p = 0; p < 8; p++)
-		tag_set(c, p, (t >> p) & 1 ? x87_tag_of(c->fpu.st[p]) : TAG_EMPTY);
-}
-
-void x87_ftw_load(struct x86_cpu *c, uint16_t t)
-{
-	for (int p = 0; p < 8; p++)
-		tag_set(c, p, ((t >> (2 * p)) & 3) == TAG_EMPTY ? TAG_EMPTY
-			: x87_tag_of(c->fpu.st[p]));
-}
 
 /* The QNaN floating-point indefinite (SDM Vol. 1 4.8.3.7, Table 8-10). */
 static long double x87_indefinite(void)
@@ -109,16 +20,6 @@ static long double x87_indefinite(void)
 }
 
 /* --- exceptions ----------------------------------------------------------- */
-
-/* ES and B follow the flags against the masks (SDM Vol. 1 8.1.3.3): an
- * FLDCW that unmasks a set flag makes the exception pending too. */
-static void x87_sync_es(struct x86_cpu *c)
-{
-	if (c->fpu.fsw & ~c->fpu.fcw & FSW_EXC)
-		c->fpu.fsw |= FSW_ES | FSW_B;
-	else
-		c->fpu.fsw &= ~(FSW_ES | FSW_B);
-}
 
 /* Record exception flags; false when an unmasked exception forbids writing
  * the result (SDM Vol. 1 8.5: pre-computation exceptions leave the
@@ -138,9 +39,21 @@ static bool x87_raise(struct x86_cpu *c, uint16_t flags, bool strict)
 }
 
 /* Take the condition codes in `cc` and the exception flags from a host
- * status word. */
+ * status word. CC_CMP in cc marks a comparison. */
+#define CC_CMP FSW_ES
 static bool x87_merge(struct x86_cpu *c, uint16_t sw, uint16_t cc, bool strict)
 {
+	/* The host ran with everything masked. An unmasked pre-computation
+	 * exception (IE, DE, ZE) stops the operation before any result, so
+	 * the post-computation flags and C1 of the masked run do not apply
+	 * (SDM Vol. 1 8.5, 4.9.2). */
+	if (sw & ~c->fpu.fcw & (FSW_IE | FSW_DE | FSW_ZE)) {
+		sw &= (uint16_t)~(FSW_OE | FSW_UE | FSW_PE);
+		/* Comparisons still report; other operations keep C0-C3. */
+		if (!(cc & CC_CMP))
+			cc = 0;
+	}
+	cc &= FSW_CC;
 	c->fpu.fsw = (uint16_t)((c->fpu.fsw & ~cc) | (sw & cc));
 	return x87_raise(c, sw, strict);
 }
@@ -159,23 +72,49 @@ static bool x87_stack_fault(struct x86_cpu *c, bool overflow)
 
 /* Device-not-available and pending-exception checks that start every x87
  * instruction. CR0.EM or CR0.TS -> #NM (SDM Vol. 3A Table 2-2). A waiting
- * instruction with an unmasked exception pending takes #MF when CR0.NE=1
+ * instruction with an unmasked exception pending takes #MF when CR0.NE=1;
+ * "pending" is a set flag whose mask is clear now (so FNSTENV, which masks
+ * everything, lets a handler's FLDENV run, as on hardware)
  * (SDM Vol. 1 8.6, Vol. 3A 6.15 "Interrupt 16"); with NE=0 the legacy
  * FERR#/IGNNE# path is not modelled and the instruction proceeds. */
 static void x87_check(struct x86_cpu *c, bool waiting)
 {
 	if (c->cr0 & (CR0_EM_BIT | CR0_TS_BIT))
 		x86_fault(c, X86_NM, X86_NOERR);
-	if (waiting && (c->fpu.fsw & FSW_ES) && (c->cr0 & CR0_NE_BIT))
+	if (waiting && (c->fpu.fsw & ~c->fpu.fcw & FSW_EXC) && (c->cr0 & CR0_NE_BIT))
 		x86_fault(c, X86_MF, X86_NOERR);
 }
 
 /* Non-control instructions record their address, opcode and memory
  * operand (SDM Vol. 1 8.1.8, 8.1.9). */
+/* ModRM.rm of a memory operand, rebuilt from the decoded form (the
+ * decoder keeps only the registers). */
+static unsigned x87_modrm_rm(const struct x86_insn *i)
+{
+	if (i->mod == 3)
+		return i->rm & 7u;
+	if (i->adsz == 2) {
+		static const uint8_t rm16[8][8] = {
+			/* [base][index - R_SI] for SI/DI, and no index at [x][2] */
+			[R_BX] = { 0, 1, 7 }, [R_BP] = { 2, 3, 6 },
+			[R_SI] = { 0, 0, 4 }, [R_DI] = { 0, 0, 5 },
+		};
+		if (i->base == NO_REG)
+			return 6;
+		if (i->index == NO_REG)
+			return i->base == R_SI ? 4 : i->base == R_DI ? 5 : rm16[i->base & 7][2];
+		return rm16[i->base & 7][i->index - R_SI];
+	}
+	if (i->base == RIP_REL || (i->base == NO_REG && i->index == NO_REG && i->mod == 0))
+		return 5;
+	if (i->index != NO_REG || i->base == NO_REG || (i->base & 7) == R_SP)
+		return 4;
+	return i->base & 7u;
+}
+
 static void x87_note(struct x86_cpu *c, const struct x86_insn *i, uint64_t ea)
 {
-	unsigned modrm = (unsigned)(i->mod << 6) | ((i->reg & 7u) << 3) |
-		(i->mod == 3 ? (i->rm & 7u) : 0);
+	unsigned modrm = (unsigned)(i->mod << 6) | ((i->reg & 7u) << 3) | x87_modrm_rm(i);
 
 	c->fpu.fop = (uint16_t)(((i->op & 7u) << 8) | modrm);
 	c->fpu.fip = c->insn_rip;
@@ -208,7 +147,10 @@ static void x87_load(struct x86_cpu *c, long double v, uint16_t sw)
 			st_push(c, x87_indefinite());
 		return;
 	}
-	if (!x87_merge(c, sw, FSW_C1, false))
+	/* An unmasked denormal still loads (the value is exact); an
+	 * unmasked invalid (SNaN) does not. */
+	x87_merge(c, sw, 0, false);
+	if (sw & ~c->fpu.fcw & FSW_IE)
 		return;
 	c->fpu.fsw &= ~FSW_C1;
 	st_push(c, v);
@@ -289,25 +231,30 @@ static void x87_arith_reg(struct x86_cpu *c, int op, int d, int s, int pops, boo
 	long double r;
 
 	if (st_empty(c, d) || st_empty(c, s)) {
-		if (!x87_stack_fault(c, false))
-			return;
+		/* A comparison reports "unordered" even when the fault is
+		 * unmasked. */
 		if (cmp) {
 			sw = FSW_C0 | FSW_C2 | FSW_C3;
 			if (comi)
 				x87_cc_to_eflags(c, sw);
 			else
 				c->fpu.fsw |= sw;
-		} else {
-			st_set(c, d, x87_indefinite());
 		}
+		if (!x87_stack_fault(c, false))
+			return;
+		if (!cmp)
+			st_set(c, d, x87_indefinite());
 	} else {
 		r = x87h_arith(op, st_get(c, d), st_get(c, s), c->fpu.fcw, &sw);
 		if (cmp) {
+			bool ok;
 			sw &= ~FSW_C1;
-			if (!x87_merge(c, sw, comi ? FSW_C1 : FSW_CC, false))
-				return;
+			ok = x87_merge(c, sw, (comi ? FSW_C1 : FSW_CC) | CC_CMP, false);
+			/* The comparison reports even when it faults. */
 			if (comi)
 				x87_cc_to_eflags(c, sw);
+			if (!ok)
+				return;
 		} else {
 			if (!x87_merge(c, sw, FSW_C1, false))
 				return;
@@ -329,11 +276,11 @@ static void x87_arith_mem(struct x86_cpu *c, const struct x86_insn *i, uint64_t 
 	long double r, a;
 
 	if (st_empty(c, 0)) {
-		if (!x87_stack_fault(c, false))
-			return;
 		if (cmp)
 			c->fpu.fsw |= FSW_C0 | FSW_C2 | FSW_C3;
-		else
+		if (!x87_stack_fault(c, false))
+			return;
+		if (!cmp)
 			st_set(c, 0, x87_indefinite());
 		goto out;
 	}
@@ -346,7 +293,7 @@ static void x87_arith_mem(struct x86_cpu *c, const struct x86_insn *i, uint64_t 
 			: x87h_arith_m64(op, a, m, fcw, &sw);
 	if (cmp)
 		sw &= ~FSW_C1;
-	if (!x87_merge(c, sw, cmp ? FSW_CC : FSW_C1, false))
+	if (!x87_merge(c, sw, cmp ? FSW_CC | CC_CMP : FSW_C1, false))
 		return;
 	if (!cmp)
 		st_set(c, 0, r);
@@ -362,11 +309,9 @@ static void x87_unary(struct x86_cpu *c, int op, uint16_t cc)
 	long double r;
 
 	if (st_empty(c, 0)) {
-		if (!x87_stack_fault(c, false))
-			return;
 		if (op == XU_TST)
 			c->fpu.fsw |= FSW_C0 | FSW_C2 | FSW_C3;
-		else
+		if (x87_stack_fault(c, false) && op != XU_TST)
 			st_set(c, 0, x87_indefinite());
 		return;
 	}
@@ -428,148 +373,6 @@ static void x87_pair(struct x86_cpu *c, int op)
 		return;   /* out of range: operand left as it was */
 	st_set(c, 0, r1);
 	st_push(c, r0);
-}
-
-/* --- environment ------------------------------------------------------------ */
-
-static void x87_finit(struct x86_cpu *c)
-{
-	c->fpu.fcw = FCW_INIT;
-	c->fpu.fsw = 0;
-	c->fpu.top = 0;
-	c->fpu.ftw = 0xffff;
-	c->fpu.fop = 0;
-	c->fpu.fip = c->fpu.fdp = 0;
-	c->fpu.fcs = c->fpu.fds = 0;
-}
-
-static bool env_real(const struct x86_cpu *c)
-{
-	return c->mode == MODE_REAL || c->mode == MODE_V86;
-}
-
-/* FNSTENV image (SDM Vol. 1 8.1.10, Figures 8-9 to 8-12): 14 bytes with a
- * 16-bit operand size, else 28; real-mode layouts hold linear pointers. */
-static int env_build(struct x86_cpu *c, int opsz, uint8_t *b)
-{
-	uint16_t fcw = c->fpu.fcw, fsw = x87_fsw(c), ftw = x87_ftw_full(c);
-	uint32_t fip = (uint32_t)c->fpu.fip, fdp = (uint32_t)c->fpu.fdp;
-	uint16_t w[7];
-	uint32_t d[7];
-
-	if (env_real(c)) {
-		fip = (uint32_t)(c->fpu.fip + ((uint32_t)c->fpu.fcs << 4));
-		fdp = (uint32_t)(c->fpu.fdp + ((uint32_t)c->fpu.fds << 4));
-	}
-	if (opsz == 2) {
-		w[0] = fcw; w[1] = fsw; w[2] = ftw;
-		if (env_real(c)) {
-			w[3] = (uint16_t)fip;
-			w[4] = (uint16_t)(((fip >> 16) & 0xf) << 12 | (c->fpu.fop & 0x7ff));
-			w[5] = (uint16_t)fdp;
-			w[6] = (uint16_t)(((fdp >> 16) & 0xf) << 12);
-		} else {
-			w[3] = (uint16_t)fip; w[4] = c->fpu.fcs;
-			w[5] = (uint16_t)fdp; w[6] = c->fpu.fds;
-		}
-		memcpy(b, w, 14);
-		return 14;
-	}
-	/* The reserved upper halves read as ones on Intel hardware. */
-	d[0] = 0xffff0000u | fcw; d[1] = 0xffff0000u | fsw; d[2] = 0xffff0000u | ftw;
-	if (env_real(c)) {
-		d[3] = 0xffff0000u | (fip & 0xffff);
-		d[4] = ((fip >> 16) & 0xffff) << 12 | (c->fpu.fop & 0x7ffu);
-		d[5] = 0xffff0000u | (fdp & 0xffff);
-		d[6] = ((fdp >> 16) & 0xffff) << 12;
-	} else {
-		d[3] = fip;
-		d[4] = (uint32_t)(c->fpu.fop & 0x7ff) << 16 | c->fpu.fcs;
-		d[5] = fdp;
-		d[6] = 0xffff0000u | c->fpu.fds;
-	}
-	memcpy(b, d, 28);
-	return 28;
-}
-
-static void env_load(struct x86_cpu *c, int opsz, const uint8_t *b)
-{
-	uint16_t w[7];
-	uint32_t d[7];
-	uint16_t ftw;
-
-	if (opsz == 2) {
-		memcpy(w, b, 14);
-		c->fpu.fcw = w[0];
-		x87_fsw_set(c, w[1]);
-		ftw = w[2];
-		if (env_real(c)) {
-			c->fpu.fip = w[3] | (uint32_t)(w[4] >> 12) << 16;
-			c->fpu.fop = w[4] & 0x7ff;
-			c->fpu.fdp = w[5] | (uint32_t)(w[6] >> 12) << 16;
-			c->fpu.fcs = c->fpu.fds = 0;
-		} else {
-			c->fpu.fip = w[3]; c->fpu.fcs = w[4];
-			c->fpu.fdp = w[5]; c->fpu.fds = w[6];
-		}
-	} else {
-		memcpy(d, b, 28);
-		c->fpu.fcw = (uint16_t)d[0];
-		x87_fsw_set(c, (uint16_t)d[1]);
-		ftw = (uint16_t)d[2];
-		if (env_real(c)) {
-			c->fpu.fip = (d[3] & 0xffff) | ((d[4] >> 12) & 0xffff) << 16;
-			c->fpu.fop = d[4] & 0x7ff;
-			c->fpu.fdp = (d[5] & 0xffff) | ((d[6] >> 12) & 0xffff) << 16;
-			c->fpu.fcs = c->fpu.fds = 0;
-		} else {
-			c->fpu.fip = d[3]; c->fpu.fcs = (uint16_t)d[4];
-			c->fpu.fop = (d[4] >> 16) & 0x7ff;
-			c->fpu.fdp = d[5]; c->fpu.fds = (uint16_t)d[6];
-		}
-	}
-	c->fpu.fcw &= 0x1f7f;   /* reserved control bits are not kept */
-	c->fpu.fcw |= 0x0040;   /* bit 6 reads as one */
-	x87_ftw_load(c, ftw);
-	x87_sync_es(c);
-}
-
-/* FNSTENV/FNSAVE then mask (FNSTENV) or reinitialise (FNSAVE); FLDENV/
- * FRSTOR. The whole image is checked before anything is written. */
-static void x87_env(struct x86_cpu *c, const struct x86_insn *i, uint64_t ea, bool store,
-		    bool regs)
-{
-	uint8_t b[28 + 80];
-	int opsz = i->opsz == 2 ? 2 : 4;
-	int n;
-
-	if (store) {
-		n = env_build(c, opsz, b);
-		if (regs)
-			for (int k = 0; k < 8; k++) {
-				union x87_bits u = { .ld = st_get(c, k) };
-				memcpy(b + n + 10 * k, u.b, 10);
-			}
-		x86_write_bytes(c, i->seg, ea, b, n + (regs ? 80 : 0));
-		if (regs)
-			x87_finit(c);
-		else
-			c->fpu.fcw |= FCW_EXC;
-		return;
-	}
-	n = opsz == 2 ? 14 : 28;
-	x86_read_bytes(c, i->seg, ea, b, n + (regs ? 80 : 0));
-	if (regs) {
-		/* Registers first, so the tags computed by env_load see them. */
-		uint16_t fsw = opsz == 2 ? (uint16_t)(b[2] | b[3] << 8) : (uint16_t)(b[4] | b[5] << 8);
-		int top = (fsw >> 11) & 7;
-		for (int k = 0; k < 8; k++) {
-			union x87_bits u;
-			memcpy(u.b, b + n + 10 * k, 10);
-			c->fpu.st[(top + k) & 7] = u.ld;
-		}
-	}
-	env_load(c, opsz, b);
 }
 
 /* --- the escape opcodes ------------------------------------------------------ */
@@ -664,7 +467,7 @@ static void x87_d9_reg(struct x86_cpu *c, const struct x86_insn *i)
 		switch (rm) {
 		case 0: x87_unary(c, XU_CHS, FSW_C1); c->fpu.fsw &= ~FSW_C1; return;
 		case 1: x87_unary(c, XU_ABS, FSW_C1); c->fpu.fsw &= ~FSW_C1; return;
-		case 4: x87_unary(c, XU_TST, FSW_CC); c->fpu.fsw &= ~FSW_C1; return;
+		case 4: x87_unary(c, XU_TST, FSW_CC | CC_CMP); c->fpu.fsw &= ~FSW_C1; return;
 		case 5: x87_fxam(c); return;
 		}
 		break;
@@ -926,8 +729,27 @@ static void x87_fwait(struct x86_cpu *c, const struct x86_insn *i)
 {
 	if ((c->cr0 & (CR0_MP_BIT | CR0_TS_BIT)) == (CR0_MP_BIT | CR0_TS_BIT))
 		x86_fault(c, X86_NM, X86_NOERR);
-	if ((c->fpu.fsw & FSW_ES) && (c->cr0 & CR0_NE_BIT))
+	if ((c->fpu.fsw & ~c->fpu.fcw & FSW_EXC) && (c->cr0 & CR0_NE_BIT))
 		x86_fault(c, X86_MF, X86_NOERR);
+}
+
+/* EMMS (0F 77) empties the x87 tag word (SDM Vol. 2A EMMS). It is the one
+ * MMX instruction ringvm implements: CPUID does not advertise MMX, but
+ * Linux runs "fnclex; emms; fild" to clear FIP/FDP on AMD parts that lack
+ * XSaveErPtr (X86_BUG_FXSAVE_LEAK), assuming every AMD64 CPU has MMX. #UD with CR0.EM,
+ * #NM with CR0.TS, #MF with an unmasked x87 exception pending (SDM Vol. 2A
+ * EMMS, "Protected Mode Exceptions"). */
+static void x87_emms(struct x86_cpu *c, const struct x86_insn *i)
+{
+	if (c->cr0 & CR0_EM_BIT)
+		x86_fault(c, X86_UD, X86_NOERR);
+	if (c->cr0 & CR0_TS_BIT)
+		x86_fault(c, X86_NM, X86_NOERR);
+	if ((c->fpu.fsw & ~c->fpu.fcw & FSW_EXC) && (c->cr0 & CR0_NE_BIT))
+		x86_fault(c, X86_MF, X86_NOERR);
+	if (i->sse_pfx)
+		x86_fault(c, X86_UD, X86_NOERR);
+	c->fpu.ftw = 0xffff;
 }
 
 void x86_register_x87(void)
@@ -935,4 +757,5 @@ void x86_register_x87(void)
 	for (int op = 0xd8; op <= 0xdf; op++)
 		x86_optab[0][op] = x87_esc;
 	x86_optab[0][0x9b] = x87_fwait;
+	x86_optab[1][0x77] = x87_emms;
 }

@@ -1,7 +1,7 @@
 /* Host x87 execution for the guest's x87 instructions.
  *
  * Each wrapper loads the guest's control word (rounding and precision
- * control, SDM Vol. 1 8.1.5) with every exception masked, executes the same
+ * control, SDM Vol. 1 8.1.5) with exceptions masked (see HOSTCW), executes the same
  * instruction on the host's x87 unit, and returns the host status word, so
  * results, condition codes and exception flags are exactly what the
  * hardware produces. The host's own control word is saved and restored
@@ -11,6 +11,13 @@
  * inputs popped by the asm are listed as clobbers).
  */
 #include "cpu/x86/fpu.h"
+
+/* The host runs with the guest's overflow and underflow masks, so that an
+ * unmasked OE/UE yields the exponent-adjusted result (SDM Vol. 1 8.5.4,
+ * 8.5.5); all other exceptions are masked and handled by x87.c. The
+ * pending exception this may leave is cleared by FNCLEX before any waiting
+ * instruction runs. */
+#define HOSTCW(fcw) ((uint16_t)((fcw) | (FCW_EXC & ~0x18u)))
 
 #define PRO "fnstcw %[save]\n\tfnclex\n\tfldcw %[cw]\n\t"
 #define EPI "\n\tfnstsw %[sw]\n\tfnclex\n\tfldcw %[save]"
@@ -37,7 +44,7 @@
 
 long double x87h_arith(int op, long double a, long double b, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	long double r;
 
 	/* a is the destination operand in ST(0), b the source in ST(1):
@@ -58,7 +65,7 @@ long double x87h_arith(int op, long double a, long double b, uint16_t fcw, uint1
 
 long double x87h_arith_m32(int op, long double a, uint32_t m, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	long double r;
 	ARITH_MEM("f", "s", m)
 	return r;
@@ -66,7 +73,7 @@ long double x87h_arith_m32(int op, long double a, uint32_t m, uint16_t fcw, uint
 
 long double x87h_arith_m64(int op, long double a, uint64_t m, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	long double r;
 	ARITH_MEM("f", "l", m)
 	return r;
@@ -74,7 +81,7 @@ long double x87h_arith_m64(int op, long double a, uint64_t m, uint16_t fcw, uint
 
 long double x87h_arith_i16(int op, long double a, uint16_t m, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	long double r;
 	ARITH_MEM("fi", "s", m)
 	return r;
@@ -82,7 +89,7 @@ long double x87h_arith_i16(int op, long double a, uint16_t m, uint16_t fcw, uint
 
 long double x87h_arith_i32(int op, long double a, uint32_t m, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	long double r;
 	ARITH_MEM("fi", "l", m)
 	return r;
@@ -90,7 +97,7 @@ long double x87h_arith_i32(int op, long double a, uint32_t m, uint16_t fcw, uint
 
 long double x87h_load_m32(uint32_t m, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	long double r;
 	asm volatile(PRO "flds %[m]" EPI
 		     : "=t"(r), [save] "=m"(save), [sw] "=m"(*sw)
@@ -100,7 +107,7 @@ long double x87h_load_m32(uint32_t m, uint16_t fcw, uint16_t *sw)
 
 long double x87h_load_m64(uint64_t m, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	long double r;
 	asm volatile(PRO "fldl %[m]" EPI
 		     : "=t"(r), [save] "=m"(save), [sw] "=m"(*sw)
@@ -110,7 +117,7 @@ long double x87h_load_m64(uint64_t m, uint16_t fcw, uint16_t *sw)
 
 long double x87h_load_bcd(const uint8_t in[10], uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	struct { uint8_t b[10]; } m;
 	long double r;
 
@@ -123,7 +130,7 @@ long double x87h_load_bcd(const uint8_t in[10], uint16_t fcw, uint16_t *sw)
 
 uint32_t x87h_store_m32(long double a, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	uint32_t m;
 	asm volatile(PRO "fsts %[m]" EPI
 		     : [m] "=m"(m), [save] "=m"(save), [sw] "=m"(*sw)
@@ -133,7 +140,7 @@ uint32_t x87h_store_m32(long double a, uint16_t fcw, uint16_t *sw)
 
 uint64_t x87h_store_m64(long double a, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	uint64_t m;
 	asm volatile(PRO "fstl %[m]" EPI
 		     : [m] "=m"(m), [save] "=m"(save), [sw] "=m"(*sw)
@@ -143,7 +150,7 @@ uint64_t x87h_store_m64(long double a, uint16_t fcw, uint16_t *sw)
 
 void x87h_store_bcd(long double a, uint8_t out[10], uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	struct { uint8_t b[10]; } m;
 	asm volatile(PRO "fbstp %[m]" EPI
 		     : [m] "=m"(m), [save] "=m"(save), [sw] "=m"(*sw)
@@ -162,7 +169,7 @@ void x87h_store_bcd(long double a, uint8_t out[10], uint16_t fcw, uint16_t *sw)
 
 uint64_t x87h_store_int(long double a, int size, bool trunc, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	uint16_t m16;
 	uint32_t m32;
 	uint64_t m64;
@@ -190,7 +197,7 @@ uint64_t x87h_store_int(long double a, int size, bool trunc, uint16_t fcw, uint1
 
 long double x87h_unary(int op, long double a, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	long double r;
 
 	switch (op) {
@@ -209,7 +216,7 @@ long double x87h_unary(int op, long double a, uint16_t fcw, uint16_t *sw)
 
 long double x87h_binary(int op, long double a, long double b, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	long double r;
 
 	switch (op) {
@@ -244,7 +251,7 @@ long double x87h_binary(int op, long double a, long double b, uint16_t fcw, uint
 void x87h_pair(int op, long double a, long double *r0, long double *r1, uint16_t fcw,
 	       uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	long double x, y;
 
 	switch (op) {
@@ -273,7 +280,7 @@ void x87h_pair(int op, long double a, long double *r0, long double *r1, uint16_t
  * 8.3.8), which the host's own loads do. */
 long double x87h_const(int k, uint16_t fcw, uint16_t *sw)
 {
-	uint16_t cw = fcw | FCW_EXC, save;
+	uint16_t cw = HOSTCW(fcw), save;
 	long double r;
 
 #define XCONST(insn)                                                         \

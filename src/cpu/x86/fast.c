@@ -1,0 +1,178 @@
+/* Decode-time specialisation: the hottest instruction forms get handlers
+ * with the operand size and operand kind fixed, so the common case runs
+ * without the generic handlers' switches (EMU-NOTES: "fast-path register
+ * operands"). run.c applies x86_specialize() to each instruction it puts
+ * in the decode cache; the generic handler stays the reference, and
+ * anything not listed here keeps it. Semantics are identical: tests run
+ * the same instructions through both (test_x86_alu vs test_x86_run). */
+#include "cpu/x86/isa.h"
+
+/* MOV between registers and memory, 32 and 64 bits. A 32-bit register
+ * write zeroes bits 63:32 (SDM Vol. 1 3.4.1.1). */
+static void mov_rm_r64(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->rm] = c->r[i->reg]; }
+static void mov_rm_r32(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->rm] = (uint32_t)c->r[i->reg]; }
+static void mov_r_rm64(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->reg] = c->r[i->rm]; }
+static void mov_r_rm32(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->reg] = (uint32_t)c->r[i->rm]; }
+
+static void mov_load64(struct x86_cpu *c, const struct x86_insn *i)
+{
+	c->r[i->reg] = x86_read_inl(c, i->seg, x86_ea_inl(c, i), 8);
+}
+
+static void mov_load32(struct x86_cpu *c, const struct x86_insn *i)
+{
+	c->r[i->reg] = (uint32_t)x86_read_inl(c, i->seg, x86_ea_inl(c, i), 4);
+}
+
+static void mov_store64(struct x86_cpu *c, const struct x86_insn *i)
+{
+	x86_write_inl(c, i->seg, x86_ea_inl(c, i), 8, c->r[i->reg]);
+}
+
+static void mov_store32(struct x86_cpu *c, const struct x86_insn *i)
+{
+	x86_write_inl(c, i->seg, x86_ea_inl(c, i), 4, c->r[i->reg]);
+}
+
+static void mov_imm64(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->rm] = i->imm; }
+static void mov_imm32(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->rm] = (uint32_t)i->imm; }
+
+static void lea64(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->reg] = x86_ea_inl(c, i); }
+
+/* ALU register forms: dst op= src with lazy flags (flags.c). */
+#define ALU_RR(name, size, type, lfop, expr, store)                               \
+static void name(struct x86_cpu *c, const struct x86_insn *i)                     \
+{                                                                                 \
+	int d = (i->op & 2) ? i->reg : i->rm, s = (i->op & 2) ? i->rm : i->reg;     \
+	uint64_t a = (type)c->r[d], b = (type)c->r[s], r = (type)(expr);            \
+	if (store)                                                                \
+		c->r[d] = r;                                                      \
+	x86_lf(c, lfop, size, r, a, b);                                           \
+}
+
+ALU_RR(add_rr64, 8, uint64_t, LF_ADD, a + b, 1)
+ALU_RR(add_rr32, 4, uint32_t, LF_ADD, a + b, 1)
+ALU_RR(sub_rr64, 8, uint64_t, LF_SUB, a - b, 1)
+ALU_RR(sub_rr32, 4, uint32_t, LF_SUB, a - b, 1)
+ALU_RR(cmp_rr64, 8, uint64_t, LF_SUB, a - b, 0)
+ALU_RR(cmp_rr32, 4, uint32_t, LF_SUB, a - b, 0)
+ALU_RR(and_rr64, 8, uint64_t, LF_LOGIC, a & b, 1)
+ALU_RR(and_rr32, 4, uint32_t, LF_LOGIC, a & b, 1)
+ALU_RR(or_rr64, 8, uint64_t, LF_LOGIC, a | b, 1)
+ALU_RR(or_rr32, 4, uint32_t, LF_LOGIC, a | b, 1)
+ALU_RR(xor_rr64, 8, uint64_t, LF_LOGIC, a ^ b, 1)
+ALU_RR(xor_rr32, 4, uint32_t, LF_LOGIC, a ^ b, 1)
+ALU_RR(test_rr64, 8, uint64_t, LF_LOGIC, a & b, 0)
+ALU_RR(test_rr32, 4, uint32_t, LF_LOGIC, a & b, 0)
+
+/* Group 1 with a register destination: 81 /r and 83 /r. */
+#define ALU_RI(name, size, type, lfop, expr, store)                               \
+static void name(struct x86_cpu *c, const struct x86_insn *i)                     \
+{                                                                                 \
+	uint64_t a = (type)c->r[i->rm], b = (type)i->imm, r = (type)(expr);         \
+	if (store)                                                                \
+		c->r[i->rm] = r;                                                  \
+	x86_lf(c, lfop, size, r, a, b);                                           \
+}
+
+ALU_RI(add_ri64, 8, uint64_t, LF_ADD, a + b, 1)
+ALU_RI(add_ri32, 4, uint32_t, LF_ADD, a + b, 1)
+ALU_RI(sub_ri64, 8, uint64_t, LF_SUB, a - b, 1)
+ALU_RI(sub_ri32, 4, uint32_t, LF_SUB, a - b, 1)
+ALU_RI(cmp_ri64, 8, uint64_t, LF_SUB, a - b, 0)
+ALU_RI(cmp_ri32, 4, uint32_t, LF_SUB, a - b, 0)
+ALU_RI(and_ri64, 8, uint64_t, LF_LOGIC, a & b, 1)
+ALU_RI(and_ri32, 4, uint32_t, LF_LOGIC, a & b, 1)
+ALU_RI(or_ri64, 8, uint64_t, LF_LOGIC, a | b, 1)
+ALU_RI(or_ri32, 4, uint32_t, LF_LOGIC, a | b, 1)
+ALU_RI(xor_ri64, 8, uint64_t, LF_LOGIC, a ^ b, 1)
+ALU_RI(xor_ri32, 4, uint32_t, LF_LOGIC, a ^ b, 1)
+
+/* CMP reg, [mem] / [mem], reg (39/3B) — the other common compare. */
+static void cmp_mem64(struct x86_cpu *c, const struct x86_insn *i)
+{
+	uint64_t m = x86_read_inl(c, i->seg, x86_ea_inl(c, i), 8), r = c->r[i->reg];
+	uint64_t a = (i->op & 2) ? r : m, b = (i->op & 2) ? m : r;
+	x86_lf(c, LF_SUB, 8, a - b, a, b);
+}
+
+static void cmp_mem32(struct x86_cpu *c, const struct x86_insn *i)
+{
+	uint64_t m = x86_read_inl(c, i->seg, x86_ea_inl(c, i), 4), r = (uint32_t)c->r[i->reg];
+	uint64_t a = (i->op & 2) ? r : m, b = (i->op & 2) ? m : r;
+	x86_lf(c, LF_SUB, 4, (uint32_t)(a - b), a, b);
+}
+
+/* Near Jcc and JMP in 64-bit mode (target canonical check kept). */
+static void jcc64(struct x86_cpu *c, const struct x86_insn *i)
+{
+	if (x86_cond(c, i->op & 15)) {
+		uint64_t t = c->rip + i->imm;
+		if (unlikely((uint64_t)((int64_t)(t << 16) >> 16) != t))
+			x86_fault(c, X86_GP, 0);
+		c->rip = t;
+	}
+}
+
+static x86_handler pick_rr(uint8_t op, bool q)
+{
+	switch (op & ~3) {
+	case 0x00: return q ? add_rr64 : add_rr32;
+	case 0x08: return q ? or_rr64 : or_rr32;
+	case 0x20: return q ? and_rr64 : and_rr32;
+	case 0x28: return q ? sub_rr64 : sub_rr32;
+	case 0x30: return q ? xor_rr64 : xor_rr32;
+	case 0x38: return q ? cmp_rr64 : cmp_rr32;
+	}
+	return NULL;
+}
+
+static x86_handler pick_ri(uint8_t reg, bool q)
+{
+	switch (reg & 7) {
+	case 0: return q ? add_ri64 : add_ri32;
+	case 1: return q ? or_ri64 : or_ri32;
+	case 4: return q ? and_ri64 : and_ri32;
+	case 5: return q ? sub_ri64 : sub_ri32;
+	case 6: return q ? xor_ri64 : xor_ri32;
+	case 7: return q ? cmp_ri64 : cmp_ri32;
+	}
+	return NULL;
+}
+
+void x86_specialize(struct x86_insn *i, int code_size)
+{
+	bool q = i->opsz == 8, reg = i->mod == 3;
+	x86_handler h = NULL;
+
+	if (i->lock || (i->opsz != 4 && i->opsz != 8))
+		return;
+	if (i->map == 0) {
+		uint8_t op = i->op;
+		if (op < 0x40 && (op & 7) < 4 && (op & 1)) {
+			if (reg)
+				h = pick_rr(op, q);
+			else if ((op & ~2) == 0x39 && i->adsz == 8)
+				h = q ? cmp_mem64 : cmp_mem32;
+		} else if (op == 0x85 && reg) {
+			h = q ? test_rr64 : test_rr32;
+		} else if ((op == 0x81 || op == 0x83) && reg) {
+			h = pick_ri(i->reg, q);
+		} else if (op == 0x89 || op == 0x8b) {
+			if (reg)
+				h = op == 0x89 ? (q ? mov_rm_r64 : mov_rm_r32) : (q ? mov_r_rm64 : mov_r_rm32);
+			else if (i->adsz == 8)
+				h = op == 0x89 ? (q ? mov_store64 : mov_store32) : (q ? mov_load64 : mov_load32);
+		} else if (op >= 0xb8 && op <= 0xbf) {
+			h = q ? mov_imm64 : mov_imm32;
+		} else if (op == 0x8d && q && i->adsz == 8 && !reg) {
+			h = lea64;
+		} else if (op >= 0x70 && op <= 0x7f && code_size == 8) {
+			h = jcc64;
+		}
+	} else if (i->map == 1 && i->op >= 0x80 && i->op <= 0x8f && code_size == 8) {
+		h = jcc64;
+	}
+	if (h)
+		i->fn = h;
+}

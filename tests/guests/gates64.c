@@ -1,0 +1,92 @@
+/* IDT gate checks in IA-32e mode during exception delivery (SDM Vol. 3A,
+ * 6.14.1 "64-Bit Mode IDT", 6.13 "Error Code", 6.15 "Exception and
+ * Interrupt Reference", Table 6-5 "Conditions for Generating a Double
+ * Fault"): a gate with an invalid type gives #GP, a not-present gate #NP,
+ * both with error code vector * 8 + IDT (2) + EXT (1: the event being
+ * delivered is an earlier exception); a contributory exception raised
+ * while delivering a contributory one is a double fault, #DF(0), here on
+ * its own IST stack.
+ *
+ * ringvm-test: needs-hw-kvm -- this project's KVM without VT-x/AMD-V
+ * ignores the gate type and reports #DF for a not-present gate (its
+ * software event delivery is not exact); the SDM decides this guest's
+ * expected output. */
+#include "rt.h"
+/* ---- IA-32e scaffolding (NAME-asm.S), as seen from the C side ---------- */
+struct lm_fault {
+	uint64_t vec, err, rip, cs, rflags, rsp, ss, cr2;
+	uint64_t frame;		/* where the CPU put the saved RIP */
+};
+extern volatile struct lm_fault lm_last;
+extern volatile struct lm_fault lm_log[16];   /* event n at lm_log[n % 16] */
+extern uint64_t lm_hook[256];   /* optional 64-bit hook per vector */
+extern volatile uint32_t lm_count;
+extern volatile uint32_t lm_resume_eip, lm_resume_esp;
+extern uint8_t lm_tss[104];
+void lm_enter(uint32_t pml4, uint32_t efer_extra);
+void lm_set_gate(unsigned vec, unsigned dpl, unsigned ist, unsigned type);
+void lm_gate_present(unsigned vec, unsigned present);
+void lm_set_mode(unsigned vec, unsigned mode);
+uint32_t lm_call64(uint32_t fn, uint32_t arg);
+uint32_t lm_try64(uint32_t fn);
+/* how: 0 = IRETQ, 1 = far RET, 2 = SYSRET; rflags for the user code. */
+void lm_user_call(uint32_t rip, uint32_t rsp, uint32_t cs, uint32_t how, uint32_t rflags);
+
+static uint64_t pml4[512] __attribute__((aligned(4096)));
+static uint64_t pdpt[512] __attribute__((aligned(4096)));
+static uint64_t pd[512] __attribute__((aligned(4096)));
+static uint8_t ist3[4096] __attribute__((aligned(16)));
+
+#define TOP(s) ((uint32_t)(s) + sizeof(s))
+
+static void ud2_resumed(void)
+{
+	__asm__ volatile("movl $2f, lm_resume_eip; movl %%esp, lm_resume_esp; ud2; 2:"
+			 ::: "eax", "ecx", "edx", "memory");
+}
+
+void guest_main(uint32_t magic, const uint32_t *info)
+{
+	uint32_t n;
+
+	(void)magic, (void)info;
+	for (unsigned i = 0; i < 512; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83;
+	pdpt[0] = (uint32_t)pd | 3;
+	pml4[0] = (uint32_t)pdpt | 3;
+	lm_enter((uint32_t)pml4, 0);
+	*(volatile uint64_t *)(lm_tss + 52) = TOP(ist3);   /* IST3 */
+	lm_set_gate(8, 0, 3, 0xe);
+	printf("IA-32e mode\n");
+
+	/* Type 0 is not a 64-bit interrupt or trap gate: #GP. */
+	lm_set_gate(6, 0, 0, 0x0);
+	n = lm_count;
+	ud2_resumed();
+	printf("#UD through a gate of type 0: vector %u error %llx\n", (unsigned)lm_last.vec,
+	       lm_last.err);
+	check(lm_count == n + 1 && lm_last.vec == 13 && lm_last.err == 6 * 8 + 3);
+
+	/* A 64-bit interrupt gate with P=0: #NP. #UD is benign, so no #DF. */
+	lm_set_gate(6, 0, 0, 0xe);
+	lm_gate_present(6, 0);
+	n = lm_count;
+	ud2_resumed();
+	printf("#UD through a not-present gate: vector %u error %llx\n", (unsigned)lm_last.vec,
+	       lm_last.err);
+	check(lm_count == n + 1 && lm_last.vec == 11 && lm_last.err == 6 * 8 + 3);
+	lm_gate_present(6, 1);
+
+	/* #GP (a selector beyond the GDT) through a not-present gate: #NP
+	 * while delivering #GP, both contributory: #DF(0). */
+	lm_gate_present(13, 0);
+	n = lm_count;
+	__asm__ volatile("movl $2f, lm_resume_eip; movl %%esp, lm_resume_esp;"
+			 "movw $0x1230, %%ax; movw %%ax, %%fs; 2: movw $0x10, %%ax; movw %%ax, %%fs"
+			 ::: "eax", "ecx", "edx", "memory");
+	printf("#GP through a not-present gate: vector %u error %llx, frame on ist3 at top-%u\n",
+	       (unsigned)lm_last.vec, lm_last.err, (unsigned)(TOP(ist3) - lm_last.frame));
+	check(lm_count == n + 1 && lm_last.vec == 8 && lm_last.err == 0);
+	check(lm_last.frame == TOP(ist3) - 40);
+	pass();
+}
