@@ -36,6 +36,19 @@ def test_diffrun():
     assert cases >= max(MIN_CASES, forms * 1000), out[-4000:]
 
 
+def test_diffrun_cpl0():
+    # The same user-level forms with the emulated side at CPL 0: supervisor
+    # page walks and exception delivery without a stack switch.
+    r, out = run("diffrun", "-k", "-n", "300", "-s", "0x0c0de", timeout=600)
+    m = re.search(r"^diff: (\d+) forms, (\d+) cases, (\d+) mismatches$", out, re.M)
+    assert m, out[-4000:]
+    forms, cases, mismatches = map(int, m.groups())
+    print(m.group(0))
+    assert mismatches == 0, out[-12000:]
+    assert r.returncode == 0, out[-4000:]
+    assert forms >= MIN_FORMS and cases >= forms * 300, out[-4000:]
+
+
 def test_decoder_lengths():
     r, out = run("declen", "-n", "1000000", timeout=300)
     m = re.search(r"^declen: (\d+) streams, (\d+) compared, (\d+) mismatches$", out, re.M)

@@ -85,8 +85,9 @@ def _host_has_hw_virt():
 
 # A guest whose source carries this marker needs a real VT-x/AMD-V KVM: on
 # a host without vmx/svm, KVM runs guests in its in-kernel instruction
-# emulator, which cannot do protected-mode IRET or INT n (the VM dies with
-# "emulation failure"). Those guests still run under emu everywhere.
+# emulator, which cannot do protected-mode IRET or INT n, 32-bit paging,
+# SYSCALL's STAR selectors and more (tests/guests/EMU-BUGS.txt). Those
+# guests still run under emu everywhere.
 HW_MARKER = "ringvm-test: needs-hw-kvm"
 
 
@@ -104,8 +105,8 @@ def _reason(accel, name=None):
         return None
     reason = _kvm_reason()
     if reason is None and name and _needs_hw_kvm(name) and not _host_has_hw_virt():
-        reason = ("this host's KVM has no vmx/svm underneath; its instruction emulator "
-                  "cannot run this guest's protected-mode IRET/INT n")
+        reason = ("this host's KVM has no vmx/svm underneath; its in-kernel instruction "
+                  "emulator lacks what this guest tests (see tests/guests/EMU-BUGS.txt)")
     return reason
 
 
@@ -318,8 +319,14 @@ def test_default_guest_initramfs():
     ents = _cpio_entries(g / "initramfs.cpio.gz")
     mode, _, _, init = ents["init"]
     assert stat.S_ISREG(mode) and mode & 0o111, "init is not an executable file"
-    assert b"echo RINGVM-GUEST-READY" in init
-    assert b"poweroff -f" in init
+    assert b"exec /sbin/init" in init, "PID 1 must be busybox init (poweroff/reboot need it)"
+    inittab = ents["etc/inittab"][3]
+    assert b"::sysinit:/etc/rc.boot" in inittab and b"::once:/etc/rc.console" in inittab
+    assert b"echo RINGVM-GUEST-READY" in ents["etc/rc.boot"][3]
+    assert b"acpid" in ents["etc/rc.boot"][3], "no acpid: the power button would do nothing"
+    assert b"poweroff" in ents["etc/acpi/PWRF/00000080"][3]
+    console = ents["etc/rc.console"][3]
+    assert b"RINGVM-CMD-EXIT" in console and b"poweroff" in console
     mode, _, _, busybox = ents["bin/busybox"]
     assert stat.S_ISREG(mode) and busybox[:4] == b"\x7fELF"
     mode, major, minor, _ = ents["dev/console"]

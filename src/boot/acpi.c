@@ -3,13 +3,15 @@
  * CONFIG_X86_MPPARSE (Debian's cloud kernel among them) ignore the MP
  * table and find their CPUs only through the MADT.
  *
- * There is deliberately no FADT/DSDT yet: a FADT would commit ringvm to a
- * PM register block and SCI, or, with HW_REDUCED_ACPI, make Linux drop the
- * 8259 and the PIT (arch/x86/kernel/acpi/boot.c, acpi_reduced_hw_init).
- * Linux reads the MADT early in setup_arch() and only later gives up on the
- * namespace for want of a DSDT, with CPUs and IOAPIC already registered. */
+ * The FADT describes full (not hardware-reduced) ACPI: a hardware-reduced
+ * FADT would make Linux drop the 8259 and the PIT (arch/x86/kernel/acpi/
+ * boot.c, acpi_reduced_hw_init). Its fixed hardware is src/hw/acpi-pm.c:
+ * PM1 event/control blocks, the PM timer, GPE0 and the SCI; the DSDT holds
+ * only the \_S5 sleep package, which is what `poweroff` needs, and the
+ * fixed-feature power button needs no AML at all. */
 #include <errno.h>
 #include <string.h>
+#include "ringvm/acpi.h"
 #include "ringvm/boot.h"
 #include "ringvm/util.h"
 #include "boot/boot-int.h"
@@ -17,8 +19,13 @@
 #define ACPI_XSDT_ADDR (ACPI_RSDP_ADDR + 0x40)
 #define ACPI_RSDT_ADDR (ACPI_RSDP_ADDR + 0x80)
 #define ACPI_MADT_ADDR (ACPI_RSDP_ADDR + 0x100)
+#define ACPI_FADT_ADDR (ACPI_RSDP_ADDR + 0x1000)
+#define ACPI_FACS_ADDR (ACPI_RSDP_ADDR + 0x1200) /* 64-byte aligned (5.2.10) */
+#define ACPI_DSDT_ADDR (ACPI_RSDP_ADDR + 0x1300)
+#define ACPI_END_ADDR  (ACPI_RSDP_ADDR + 0x1400)
 #define ACPI_MAX_CPUS  254
 #define ACPI_HDR_LEN   36
+#define ACPI_FADT_LEN  276  /* revision 6 */
 
 static uint8_t acpi_sum(const uint8_t *p, size_t n)
 {
@@ -44,9 +51,74 @@ static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 	t[9] = acpi_sum(t, len);
 }
 
+/* DSDT AML (ACPI 6.5 chapter 20): Name (_S5, Package () { 5, 5, 0, 0 }),
+ * SLP_TYPa/SLP_TYPb for S5 followed by two reserved entries (7.4.2). */
+static const uint8_t dsdt_aml[] = {
+	0x08, '_', 'S', '5', '_',            /* NameOp "_S5_" */
+	0x12, 0x08, 0x04,                    /* PackageOp, PkgLength 8, 4 elements */
+	0x0a, ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP, 0x00, 0x00,
+};
+
+/* FADT (5.2.9, revision 6), FACS (5.2.10) and DSDT (5.2.11.1). Only the
+ * 32-bit block addresses are filled: ACPICA builds the generic address
+ * structures from them, and leaving the X_ fields zero avoids two
+ * descriptions that could disagree. */
+static int acpi_write_fadt(struct guest_mem *m)
+{
+	uint8_t *fadt = mem_ptr(m, ACPI_FADT_ADDR, ACPI_END_ADDR - ACPI_FADT_ADDR);
+	uint8_t *facs, *dsdt, *reset;
+	uint32_t flags;
+
+	if (!fadt)
+		return -EFAULT;
+	memset(fadt, 0, ACPI_END_ADDR - ACPI_FADT_ADDR);
+	facs = fadt + (ACPI_FACS_ADDR - ACPI_FADT_ADDR);
+	dsdt = fadt + (ACPI_DSDT_ADDR - ACPI_FADT_ADDR);
+
+	memcpy(facs, "FACS", 4);
+	put_le32(facs + 4, 64);
+	facs[32] = 2;                                   /* version */
+
+	memcpy(dsdt + ACPI_HDR_LEN, dsdt_aml, sizeof(dsdt_aml));
+	acpi_header(dsdt, "DSDT", ACPI_HDR_LEN + sizeof(dsdt_aml), 2);
+
+	put_le32(fadt + 36, (uint32_t)ACPI_FACS_ADDR);  /* FIRMWARE_CTRL */
+	put_le32(fadt + 40, (uint32_t)ACPI_DSDT_ADDR);  /* DSDT */
+	put_le16(fadt + 46, ACPI_SCI_GSI);              /* SCI_INT */
+	/* SMI_CMD (48) = 0: no SMM, the board is in ACPI mode already. */
+	put_le32(fadt + 56, ACPI_PM1_EVT_BLK);
+	put_le32(fadt + 64, ACPI_PM1_CNT_BLK);
+	put_le32(fadt + 76, ACPI_PM_TMR_BLK);
+	put_le32(fadt + 80, ACPI_GPE0_BLK);
+	fadt[88] = 4;                                   /* PM1_EVT_LEN */
+	fadt[89] = 2;                                   /* PM1_CNT_LEN */
+	fadt[91] = 4;                                   /* PM_TMR_LEN */
+	fadt[92] = 4;                                   /* GPE0_BLK_LEN */
+	put_le16(fadt + 96, 101);                       /* P_LVL2_LAT > 100: no C2 */
+	put_le16(fadt + 98, 1001);                      /* P_LVL3_LAT > 1000: no C3 */
+	fadt[108] = 0x32;                               /* CENTURY: CMOS index */
+	put_le16(fadt + 109, 0x3);                      /* IAPC_BOOT_ARCH: legacy devices, 8042 */
+	/* Flags (Table 5.10): WBINVD, PROC_C1, SLP_BUTTON (no fixed sleep
+	 * button; PWR_BUTTON clear = fixed power button present),
+	 * TMR_VAL_EXT (32-bit PM timer), RESET_REG_SUP. */
+	flags = (1u << 0) | (1u << 2) | (1u << 5) | (1u << 8) | (1u << 10);
+	put_le32(fadt + 112, flags);
+	/* RESET_REG: generic address structure (5.2.3.2), System I/O, 8 bits,
+	 * byte access, at the PCI reset control register. */
+	reset = fadt + 116;
+	reset[0] = 1;
+	reset[1] = 8;
+	reset[2] = 0;
+	reset[3] = 1;
+	put_le64(reset + 4, ACPI_RESET_PORT);
+	fadt[128] = ACPI_RESET_VALUE;
+	acpi_header(fadt, "FACP", ACPI_FADT_LEN, 6);
+	return 0;
+}
+
 int acpi_write(struct guest_mem *m, int ncpus)
 {
-	const size_t madt_max = ACPI_HDR_LEN + 8 + ACPI_MAX_CPUS * 8 + 12 + 10 + 6;
+	const size_t madt_max = ACPI_HDR_LEN + 8 + ACPI_MAX_CPUS * 8 + 12 + 2 * 10 + 6;
 	uint8_t *base, *rsdp, *xsdt, *rsdt, *madt, *p;
 
 	if (ncpus < 1 || ncpus > ACPI_MAX_CPUS)
@@ -89,6 +161,15 @@ int acpi_write(struct guest_mem *m, int ncpus)
 	put_le32(p + 4, 2);
 	put_le16(p + 8, 0);
 	p += 10;
+	/* The SCI (ISA IRQ 9 = GSI 9) is level triggered, active high
+	 * (flags: polarity 01, trigger mode 11; 5.2.12.5 Table 5.50). */
+	p[0] = 2;
+	p[1] = 10;
+	p[2] = 0;
+	p[3] = ACPI_SCI_GSI;
+	put_le32(p + 4, ACPI_SCI_GSI);
+	put_le16(p + 8, 0x000d);
+	p += 10;
 	/* Local APIC NMI (5.2.12.7): all processors (0xff), LINT1. */
 	p[0] = 4;
 	p[1] = 6;
@@ -98,12 +179,17 @@ int acpi_write(struct guest_mem *m, int ncpus)
 	p += 6;
 	acpi_header(madt, "APIC", (uint32_t)(p - madt), 4);
 
+	if (acpi_write_fadt(m) < 0)
+		return -EFAULT;
+
 	/* RSDT (5.2.7, 32-bit pointers) for ACPI 1.0 readers, XSDT (5.2.8)
 	 * for everyone else. */
 	put_le32(rsdt + ACPI_HDR_LEN, (uint32_t)ACPI_MADT_ADDR);
-	acpi_header(rsdt, "RSDT", ACPI_HDR_LEN + 4, 1);
+	put_le32(rsdt + ACPI_HDR_LEN + 4, (uint32_t)ACPI_FADT_ADDR);
+	acpi_header(rsdt, "RSDT", ACPI_HDR_LEN + 8, 1);
 	put_le64(xsdt + ACPI_HDR_LEN, ACPI_MADT_ADDR);
-	acpi_header(xsdt, "XSDT", ACPI_HDR_LEN + 8, 1);
+	put_le64(xsdt + ACPI_HDR_LEN + 8, ACPI_FADT_ADDR);
+	acpi_header(xsdt, "XSDT", ACPI_HDR_LEN + 16, 1);
 
 	/* RSDP (5.2.5.3), revision 2: the first checksum covers the ACPI 1.0
 	 * part (20 bytes), the extended one all 36. It sits 16-byte aligned

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "ringvm/log.h"
 #include "ringvm/vm.h"
 
@@ -28,9 +29,18 @@ int vcpu_exit_handle(struct vcpu *v, struct vcpu_exit *e)
 				 (unsigned long long)e->mmio.addr, e->mmio.len);
 		return atomic_load(&vm->state) != VM_RUNNING;
 	case VCPU_EXIT_HLT:
-		/* Halted with interrupts off and nothing that can wake it: the
-		 * guest has stopped for good ("cli; hlt"). Real hardware would
-		 * sit there forever; ringvm ends the VM instead of hanging. */
+		/* Halted with interrupts off and nothing that can wake it. A
+		 * secondary CPU parked this way (Linux's stop_this_cpu at
+		 * poweroff or panic) just sleeps until the VM stops or resets;
+		 * when the boot CPU does it the guest has stopped for good
+		 * ("cli; hlt"). Real hardware would sit there forever; ringvm
+		 * ends the VM instead of hanging. */
+		if (v->id != 0) {
+			pr_debug("vcpu%d parked (halted with interrupts disabled)", v->id);
+			while (atomic_load(&vm->state) == VM_RUNNING && !v->kicked)
+				usleep(10000);
+			return 1;
+		}
 		pr_info("vcpu%d halted with interrupts disabled: stopping the VM", v->id);
 		vm_request_stop(vm, 0);
 		return 1;

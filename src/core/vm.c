@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ringvm/acpi.h"
 #include "ringvm/boot.h"
 #include "ringvm/console.h"
 #include "ringvm/hw.h"
@@ -111,7 +112,8 @@ static int vm_init_devices(struct vm *vm)
 		return -ENOMEM;
 	if ((ret = i8042_init(vm)) < 0 || (ret = rtc_init(vm)) < 0 ||
 	    (ret = debugexit_init(vm)) < 0 || (ret = boottimer_init(vm)) < 0 ||
-	    (ret = pci_init(vm)) < 0 || (ret = post_init(vm)) < 0)
+	    (ret = pci_init(vm)) < 0 || (ret = post_init(vm)) < 0 ||
+	    (ret = acpi_pm_init(vm)) < 0)
 		return ret;
 	vm->fw_cfg = fw_cfg_new();
 	if (!vm->fw_cfg)
@@ -210,6 +212,7 @@ void vm_exit(struct vm *vm)
 	if (vm->accel && vm->accel_priv && vm->accel->vm_exit)
 		vm->accel->vm_exit(vm);
 	hw_exit(vm);
+	acpi_pm_exit(vm);
 	if (vm->uart)
 		uart_free(vm->uart);
 	if (vm->fw_cfg)

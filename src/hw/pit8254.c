@@ -123,21 +123,40 @@ static uint32_t bcd_to_bin(uint16_t v)
 	return r;
 }
 
+/* The current tick, after letting a count written in mode 2 or 3 take
+ * over at the end of the period it was written in ("the present period
+ * will not be affected, but the subsequent period will reflect the new
+ * value", 8254 datasheet, modes 2 and 3). */
+static uint64_t ch_now(const struct pit *pit, struct pit_channel *c)
+{
+	uint64_t now = pit_now(pit);
+
+	if (c->reload_pending && ch_gate_counts(c) && now >= c->reload_at) {
+		c->start = c->reload_at;
+		c->count = c->reload;
+		c->reload_pending = false;
+		c->null_count = false;
+	}
+	return now;
+}
+
 bool pit_out(struct pit *pit, int ch)
 {
+	struct pit_channel *c = &pit->ch[ch];
 	bool out;
 	uint16_t v;
 
-	ch_state(&pit->ch[ch], pit_now(pit), &out, &v);
+	ch_state(c, ch_now(pit, c), &out, &v);
 	return out;
 }
 
 uint16_t pit_counter(struct pit *pit, int ch)
 {
+	struct pit_channel *c = &pit->ch[ch];
 	bool out;
 	uint16_t v;
 
-	ch_state(&pit->ch[ch], pit_now(pit), &out, &v);
+	ch_state(c, ch_now(pit, c), &out, &v);
 	return v;
 }
 
@@ -166,7 +185,7 @@ static void pit_arm(struct pit *pit)
 		pit_disarm(pit);
 		return;
 	}
-	now = pit_now(pit);
+	now = ch_now(pit, c);
 	d = ch_elapsed(c, now);
 	switch (c->mode) {
 	case 0:
@@ -235,6 +254,13 @@ void pit_timer_cb(void *opaque, uint32_t events)
 	 * that finds nothing means this wake-up is stale. */
 	if (pit->tfd < 0 || read(pit->tfd, &n, sizeof(n)) != sizeof(n) || !n)
 		goto out;
+	/* A period boundary: a count written during the last period starts
+	 * now, with its own interval. */
+	if (pit->ch[0].reload_pending) {
+		ch_now(pit, &pit->ch[0]);
+		if (!pit->ch[0].reload_pending)
+			pit_arm(pit);
+	}
 	/* Several expirations at once mean the event loop ran late (a
 	 * loaded host); an unacknowledged previous pulse means the guest has
 	 * not taken the last tick yet, so this edge merges into it. Either
@@ -308,20 +334,27 @@ out:
 static void ch_load(struct pit *pit, int i, uint32_t raw)
 {
 	struct pit_channel *c = &pit->ch[i];
-	uint64_t now = pit_now(pit);
+	uint64_t now = ch_now(pit, c);
 	uint32_t v = c->bcd ? bcd_to_bin((uint16_t)raw) : raw & 0xffff;
 
 	if (!v)
 		v = c->bcd ? 10000 : 0x10000;  /* 0 is the largest count */
 	c->reload = v;
 	c->have_count = true;
+	/* Null count: written, not yet in the counting element (status
+	 * byte bit 6, 8254 "Read-Back Command"). */
+	c->null_count = true;
 	/* Modes 1 and 5 load the count on the next gate trigger; a running
 	 * one-shot or strobe is not disturbed. */
 	if (c->mode == 1 || c->mode == 5)
 		return;
-	/* Every other mode starts from the new count at once. (In modes 2
-	 * and 3 the chip would finish the current period first; guests that
-	 * change the rate write a control word first, which resets anyway.) */
+	/* Modes 2 and 3 finish the period in progress with the old count. */
+	if ((c->mode == 2 || c->mode == 3) && c->counting && c->gate) {
+		c->reload_at = c->start + (ch_elapsed(c, now) / c->count + 1) * c->count;
+		c->reload_pending = true;
+		return;
+	}
+	/* Modes 0 and 4, or a counter not counting yet: start at once. */
 	c->count = v;
 	c->start = now;
 	c->frozen = 0;
@@ -334,7 +367,7 @@ static void ch_load(struct pit *pit, int i, uint32_t raw)
 static void ch_set_gate(struct pit *pit, int i, bool level)
 {
 	struct pit_channel *c = &pit->ch[i];
-	uint64_t now = pit_now(pit);
+	uint64_t now = ch_now(pit, c);
 
 	if (level == c->gate)
 		return;
@@ -356,6 +389,7 @@ static void ch_set_gate(struct pit *pit, int i, bool level)
 	case 3: /* a rising gate reloads the count */
 		if (c->have_count) {
 			c->count = c->reload;
+			c->reload_pending = false;
 			c->counting = true;
 			c->null_count = false;
 			c->start = now;
@@ -374,7 +408,7 @@ static void ch_latch_count(struct pit *pit, struct pit_channel *c)
 	/* A second latch before the first is read is ignored. */
 	if (c->latched)
 		return;
-	ch_state(c, pit_now(pit), &out, &v);
+	ch_state(c, ch_now(pit, c), &out, &v);
 	c->latch = c->bcd ? bin_to_bcd(v) : v;
 	c->latched = true;
 	c->latch_hi = false;
@@ -387,7 +421,7 @@ static void ch_latch_status(struct pit *pit, struct pit_channel *c)
 
 	if (c->status_latched)
 		return;
-	ch_state(c, pit_now(pit), &out, &v);
+	ch_state(c, ch_now(pit, c), &out, &v);
 	c->status = (uint8_t)((out ? 0x80 : 0) | (c->null_count ? 0x40 : 0) | c->ctrl);
 	c->status_latched = true;
 }
@@ -425,6 +459,7 @@ static void pit_control(struct pit *pit, uint8_t val)
 	c->bcd = val & 1;
 	c->counting = false;
 	c->have_count = false;
+	c->reload_pending = false;
 	c->null_count = true;
 	c->latched = false;
 	c->status_latched = false;
@@ -508,7 +543,7 @@ static uint8_t ch_read(struct pit *pit, struct pit_channel *c)
 			c->latched = false;
 		return b;
 	}
-	ch_state(c, pit_now(pit), &out, &v);
+	ch_state(c, ch_now(pit, c), &out, &v);
 	return ch_read_byte(c, c->bcd ? bin_to_bcd(v) : v, &done);
 }
 

@@ -59,6 +59,8 @@ void pic_io_write(struct pic *pic, uint16_t port, uint8_t val);
 struct pit_channel {
 	uint32_t count;       /* count in use, 1..0x10000 (binary units) */
 	uint32_t reload;      /* count last written (modes 1/5: next trigger) */
+	uint64_t reload_at;   /* modes 2/3: tick the written count takes over */
+	bool reload_pending;  /* reload waits for the end of the period */
 	uint64_t start;       /* tick counting (re)started at */
 	uint64_t frozen;      /* ticks elapsed when the gate stopped counting */
 	uint16_t latch;       /* latched count */

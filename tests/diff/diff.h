@@ -24,7 +24,7 @@
 #define DIFF_RSP       (DIFF_STACK_VA + 0xf00)
 /* The window of the data buffer that gets random contents each case. */
 #define DIFF_WIN_LO    0x600
-#define DIFF_WIN_HI    0xa00
+#define DIFF_WIN_HI    0x1100  /* covers the page boundary at 0x1000 */
 
 /* Register state exchanged with native.S; offsets are hard-coded there. */
 struct diff_state {
@@ -97,6 +97,8 @@ struct diff_form {
 	                           CMPXCHG destination (0xff = the memory operand) */
 	bool tie_rax;           /* CMPXCHG: often make RAX equal the destination */
 	uint8_t feat;           /* enum diff_feat: skipped unless both CPUs have it */
+	uint64_t memptr;        /* RBX for memory forms; 0 = DIFF_MEMPTR */
+	bool user_only;         /* not comparable when the guest runs at CPL 0 */
 };
 
 /* CPUID features a form needs (SDM Vol. 2A CPUID, Table 3-8 and leaf

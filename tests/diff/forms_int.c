@@ -419,7 +419,7 @@ static void forms_move(struct diff_table *t)
 	for (int wi = 1; wi < 4; wi++) {
 		int w = widths[wi];
 		static const struct { const char *n; uint8_t op; } m[] = {
-			{ "movzx8", 0xb6 }, { "movzx16", 0xb7 }, { "movsx8", 0xbe }, { "movsx16", 0xbf },
+			{ "movzxb", 0xb6 }, { "movzxw", 0xb7 }, { "movsxb", 0xbe }, { "movsxw", 0xbf },
 		};
 		for (int k = 0; k < 4; k++) {
 			uint8_t o[2] = { 0x0f, m[k].op };
@@ -494,7 +494,7 @@ static void forms_lea(struct diff_table *t)
 		for (int wi = 1; wi < 4; wi++) {
 			for (int as = 0; as < 2; as++) {
 				int w = widths[wi];
-				struct diff_form *f = add(t, "lea%s%s %s", as ? "a32." : "", a[k].n, w);
+				struct diff_form *f = add(t, "lea%s%s %s", as ? "-a32/" : "", a[k].n, w);
 				uint8_t rex = (uint8_t)(0x40 | (w == 8 ? 8 : 0) | a[k].rex);
 
 				if (as)
@@ -547,6 +547,8 @@ static void forms_misc(struct diff_table *t)
 	t->v[t->n - 1].feat = FEAT_LAHF;
 	SEQ(t, "pushfq; pop rax", 2, K_INT, ALL, 0x9c, 0x58);
 	SEQ(t, "push rax; popfq; pushfq; pop rcx", 4, K_POPF, ALL, 0x50, 0x9d, 0x9c, 0x59);
+	/* POPF at CPL 0 may change IF (SDM Vol. 2B POPF): user mode only. */
+	t->v[t->n - 1].user_only = true;
 	SEQ(t, "pushfw; pop ax", 2, K_INT, ALL, 0x66, 0x9c, 0x66, 0x58);
 	/* Multi-word arithmetic: carries and borrows propagate. */
 	SEQ(t, "add/adc/adc/adc chain", 4, K_INT, ALL,
@@ -618,6 +620,77 @@ static void forms_string(struct diff_table *t)
 	SEQ(t, "rep stosq; rep lodsw", 2, K_STRING, ALL, 0xf3, 0x48, 0xab, 0x66, 0xf3, 0xad);
 }
 
+/* Memory operands that straddle a page boundary (both halves mapped: the
+ * emulator must split the access), that run off the mapped region into an
+ * unmapped page (#PF, nothing written), and a misaligned MOVAPS (#GP,
+ * SDM Vol. 2A MOVAPS "Protected Mode Exceptions"). */
+static void forms_cross(struct diff_table *t)
+{
+	static const struct { const char *n; uint64_t ptr; } where[] = {
+		{ "x-page", DIFF_DATA_VA + 0x1000 - 3 },
+		{ "x-unmapped", DIFF_STACK_VA + 0x1000 - 5 },
+	};
+
+	for (int k = 0; k < 2; k++) {
+		for (int wi = 1; wi < 4; wi++) {
+			int w = widths[wi];
+			uint8_t ld = 0x8b, stv = 0x89, ad = 0x01;
+			uint8_t xa[2] = { 0x0f, 0xc1 }, cx[2] = { 0x0f, 0xb1 };
+			struct diff_form *f;
+
+			f = add(t, "mov%s%s r,[m] %s", "", where[k].n, w);
+			enc_rm(f, w, 0, &ld, 1, 2, 0, false);
+			f->memptr = where[k].ptr;
+			f = add(t, "mov%s%s [m],r %s", "", where[k].n, w);
+			enc_rm(f, w, 0, &stv, 1, 6, 0, false);
+			f->memptr = where[k].ptr;
+			f = add(t, "add%s%s [m],r %s", "", where[k].n, w);
+			enc_rm(f, w, 0, &ad, 1, 9, 0, false);
+			f->memptr = where[k].ptr;
+			f = add(t, "lock xadd%s%s [m],r %s", "", where[k].n, w);
+			enc_rm(f, w, 0xf0, xa, 2, 1, 0, false);
+			f->memptr = where[k].ptr;
+			f = add(t, "cmpxchg%s%s [m],r %s", "", where[k].n, w);
+			enc_rm(f, w, 0, cx, 2, 7, 0, false);
+			f->memptr = where[k].ptr;
+			f->tie_rax = k == 0;
+		}
+		{
+			static const struct { const char *n; uint8_t pfx, op; } x[] = {
+				{ "movdqu x,[m]", 0xf3, 0x6f }, { "movdqu [m],x", 0xf3, 0x7f },
+				{ "movups x,[m]", 0, 0x10 }, { "movq [m],x", 0x66, 0xd6 },
+			};
+			for (int i = 0; i < 4; i++) {
+				uint8_t o[2] = { 0x0f, x[i].op };
+				struct diff_form *f = add(t, "%s%s %s", x[i].n, where[k].n, 8);
+
+				snprintf(f->name, sizeof(f->name), "%s %s", x[i].n, where[k].n);
+				enc_rm(f, 4, x[i].pfx, o, 2, 3, 0, false);
+				f->memptr = where[k].ptr;
+				f->kind = K_SSE_INT;
+				f->feat = FEAT_SSE2;
+			}
+		}
+	}
+	{
+		uint8_t o[2] = { 0x0f, 0x28 };
+		struct diff_form *f = add(t, "movaps x,[m] misaligned%s%s", "", "", 8);
+
+		enc_rm(f, 4, 0, o, 2, 4, 8, false);
+		f->kind = K_SSE_PS;
+		f = add(t, "movdqa [m],x misaligned%s%s", "", "", 8);
+		o[1] = 0x7f;
+		enc_rm(f, 4, 0x66, o, 2, 4, 4, false);
+		f->kind = K_SSE_INT;
+	}
+	/* A push with RSP in an unmapped page: #PF at CPL 3, delivered on the
+	 * TSS's RSP0 stack by the emulator, on the signal stack natively. */
+	SEQ(t, "push to unmapped stack", 3, K_INT, ALL,
+	    0x48, 0x89, 0xe0, 0x48, 0x8d, 0xa4, 0x24, 0x08, 0x11, 0x00, 0x00, 0x50);
+	/* At CPL 0 the #PF frame goes to the same unmapped stack: #DF. */
+	t->v[t->n - 1].user_only = true;
+}
+
 void forms_int(struct diff_table *t)
 {
 	forms_alu(t);
@@ -628,4 +701,5 @@ void forms_int(struct diff_table *t)
 	forms_lea(t);
 	forms_misc(t);
 	forms_string(t);
+	forms_cross(t);
 }

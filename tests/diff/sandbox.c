@@ -246,8 +246,9 @@ void sandbox_load(struct sandbox *s, const struct diff_state *st, uint64_t rip)
 	r.r8 = st->gpr[8]; r.r9 = st->gpr[9]; r.r10 = st->gpr[10]; r.r11 = st->gpr[11];
 	r.r12 = st->gpr[12]; r.r13 = st->gpr[13]; r.r14 = st->gpr[14]; r.r15 = st->gpr[15];
 	r.rip = rip;
-	/* User mode always runs with IF=1; bit 1 is reserved as 1. */
-	r.rflags = (st->rflags & ~(uint64_t)DF_IF) | 0x2 | (s->user ? DF_IF : 0);
+	/* IF=1 as in user mode on the host (nothing is pending, so nothing is
+	 * delivered); bit 1 is reserved as 1. */
+	r.rflags = st->rflags | 0x2 | DF_IF;
 	x86emu_set_regs(s->emu, &r);
 
 	cpu = sb_cpu(s);

@@ -42,7 +42,10 @@
 #define F_SS     48
 #define F_CR2    56
 #define F_FRAME  64		/* address of the saved RIP: where the frame lies */
-#define F_SIZE   72
+#define F_RCX    72		/* interrupted RCX, RSI, RDI (string instructions) */
+#define F_RSI    80
+#define F_RDI    88
+#define F_SIZE   96
 
 	.text
 	.code32
@@ -177,6 +180,11 @@ lm_common:
 	movq %rax, lm_last + F_CR2(%rip)
 	leaq 48(%rsp), %rax
 	movq %rax, lm_last + F_FRAME(%rip)
+	movq 16(%rsp), %rax
+	movq %rax, lm_last + F_RCX(%rip)
+	movq %rsi, lm_last + F_RSI(%rip)
+	movq (%rsp), %rax
+	movq %rax, lm_last + F_RDI(%rip)
 	/* Also keep it in lm_log[lm_count % 16]. */
 	pushq %rsi
 	movl lm_count(%rip), %eax
@@ -389,3 +397,24 @@ lm_try64:
 	popl %ebx
 	popl %ebp
 	ret
+
+/* Ring 3, 64-bit: INT 0x40 through a DPL-3 gate (IRETQ brings it back),
+ * then INT 0x41 through a DPL-0 gate, which must raise #GP. */
+	.text
+	.code64
+	.globl user_int
+user_int:
+	movq %rsp, u_rsp(%rip)
+	movl $0x40, %eax
+	int $0x40
+	.globl user_int_ret
+user_int_ret:
+	movq %rax, u_rax(%rip)
+	int $0x41
+	ud2
+
+	.bss
+	.p2align 3
+	.globl u_rsp, u_rax
+u_rsp:	.skip 8
+u_rax:	.skip 8

@@ -5,17 +5,19 @@
  * both with error code vector * 8 + IDT (2) + EXT (1: the event being
  * delivered is an earlier exception); a contributory exception raised
  * while delivering a contributory one is a double fault, #DF(0), here on
- * its own IST stack.
+ * its own IST stack. INT n from ring 3: delivered through a DPL-3 gate,
+ * #GP(vector * 8 + 2) through a DPL-0 one.
  *
  * ringvm-test: needs-hw-kvm -- this project's KVM without VT-x/AMD-V
- * ignores the gate type and reports #DF for a not-present gate (its
- * software event delivery is not exact); the SDM decides this guest's
- * expected output. */
+ * ignores the gate type, reports #DF for a not-present gate (its
+ * software event delivery is not exact) and has no INT n in 64-bit mode;
+ * the SDM decides this guest's expected output. */
 #include "rt.h"
 /* ---- IA-32e scaffolding (NAME-asm.S), as seen from the C side ---------- */
 struct lm_fault {
 	uint64_t vec, err, rip, cs, rflags, rsp, ss, cr2;
 	uint64_t frame;		/* where the CPU put the saved RIP */
+	uint64_t rcx, rsi, rdi;	/* at the time of the event */
 };
 extern volatile struct lm_fault lm_last;
 extern volatile struct lm_fault lm_log[16];   /* event n at lm_log[n % 16] */
@@ -36,6 +38,10 @@ static uint64_t pml4[512] __attribute__((aligned(4096)));
 static uint64_t pdpt[512] __attribute__((aligned(4096)));
 static uint64_t pd[512] __attribute__((aligned(4096)));
 static uint8_t ist3[4096] __attribute__((aligned(16)));
+static uint8_t kstack[4096] __attribute__((aligned(16)));
+static uint8_t ustack[4096] __attribute__((aligned(16)));
+extern volatile uint64_t u_rsp, u_rax;
+void user_int(void), user_int_ret(void);
 
 #define TOP(s) ((uint32_t)(s) + sizeof(s))
 
@@ -51,9 +57,9 @@ void guest_main(uint32_t magic, const uint32_t *info)
 
 	(void)magic, (void)info;
 	for (unsigned i = 0; i < 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83;
-	pdpt[0] = (uint32_t)pd | 3;
-	pml4[0] = (uint32_t)pdpt | 3;
+		pd[i] = ((uint64_t)i << 21) | 0x87;   /* 2 MiB, user, writable */
+	pdpt[0] = (uint32_t)pd | 7;
+	pml4[0] = (uint32_t)pdpt | 7;
 	lm_enter((uint32_t)pml4, 0);
 	*(volatile uint64_t *)(lm_tss + 52) = TOP(ist3);   /* IST3 */
 	lm_set_gate(8, 0, 3, 0xe);
@@ -88,5 +94,29 @@ void guest_main(uint32_t magic, const uint32_t *info)
 	       (unsigned)lm_last.vec, lm_last.err, (unsigned)(TOP(ist3) - lm_last.frame));
 	check(lm_count == n + 1 && lm_last.vec == 8 && lm_last.err == 0);
 	check(lm_last.frame == TOP(ist3) - 40);
+	lm_gate_present(13, 1);
+
+	/* INT n from ring 3 in 64-bit mode: through a DPL-3 gate it is
+	 * delivered (stack from RSP0) and IRETQ returns after the INT; through
+	 * a DPL-0 gate it raises #GP(vector * 8 + 2), EXT clear because INT n
+	 * is a software interrupt (SDM Vol. 2A, INT n pseudo-code). */
+	*(volatile uint64_t *)(lm_tss + 4) = TOP(kstack);   /* RSP0 */
+	lm_set_gate(0x40, 3, 0, 0xe);
+	lm_set_gate(0x41, 0, 0, 0xe);
+	lm_set_mode(0x40, 1);
+	n = lm_count;
+	lm_user_call((uint32_t)user_int, TOP(ustack), 0x3b, 0, 2);
+	check(lm_count == n + 2);
+	printf("ring 3 int 0x40 (dpl 3 gate): vector %x from cs %llx, rip after the int %s, "
+	       "saved rsp = user rsp %s, frame at rsp0-%u\n", (unsigned)lm_log[n % 16].vec,
+	       lm_log[n % 16].cs, lm_log[n % 16].rip == (uint32_t)user_int_ret ? "yes" : "no",
+	       lm_log[n % 16].rsp == u_rsp ? "yes" : "no",
+	       (unsigned)(TOP(kstack) - lm_log[n % 16].frame));
+	check(lm_log[n % 16].vec == 0x40 && lm_log[n % 16].cs == 0x3b);
+	check(lm_log[n % 16].rip == (uint32_t)user_int_ret && lm_log[n % 16].rsp == u_rsp);
+	check(lm_log[n % 16].frame == TOP(kstack) - 40 && u_rax == 0x40);
+	printf("ring 3 int 0x41 (dpl 0 gate): vector %u error %llx\n", (unsigned)lm_last.vec,
+	       lm_last.err);
+	check(lm_last.vec == 13 && lm_last.err == 0x41 * 8 + 2);
 	pass();
 }

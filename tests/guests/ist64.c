@@ -10,6 +10,7 @@
 struct lm_fault {
 	uint64_t vec, err, rip, cs, rflags, rsp, ss, cr2;
 	uint64_t frame;		/* where the CPU put the saved RIP */
+	uint64_t rcx, rsi, rdi;	/* at the time of the event */
 };
 extern volatile struct lm_fault lm_last;
 extern volatile struct lm_fault lm_log[16];   /* event n at lm_log[n % 16] */

@@ -3,8 +3,9 @@
  * too) and error code (4.7) for a not-present page, an instruction fetch
  * from an execute-disable page (EFER.NXE, 4.6.2), a ring-3 access to a
  * supervisor page and a ring-3 write to a read-only page (4.6.1),
- * reserved bits set in paging-structure entries (4.5.4, 4.7: RSVD), and
- * the accessed/dirty flags at every level (4.8). The C code runs in
+ * reserved bits set in paging-structure entries (4.5.4, 4.7: RSVD),
+ * the accessed/dirty flags at every level (4.8), and the register state
+ * of a REP string instruction that faults half-way. The C code runs in
  * compatibility mode at CPL 0 (see paging64-asm.S); ring 3 is entered with
  * IRETQ.
  *
@@ -16,6 +17,7 @@
 struct lm_fault {
 	uint64_t vec, err, rip, cs, rflags, rsp, ss, cr2;
 	uint64_t frame;		/* where the CPU put the saved RIP */
+	uint64_t rcx, rsi, rdi;	/* at the time of the event */
 };
 extern volatile struct lm_fault lm_last;
 extern volatile struct lm_fault lm_log[16];   /* event n at lm_log[n % 16] */
@@ -129,6 +131,44 @@ static void u_access(const char *what, void (*fn)(void), uint32_t va, uint32_t a
 	check(lm_last.cs == 0x2b);
 }
 
+/* REP MOVSB running into a not-present page: the fault comes at the first
+ * byte there, with ECX, ESI and EDI describing the remaining iterations and
+ * the bytes before it already copied, so that the instruction can resume
+ * (SDM Vol. 2B, REP: "the state of the registers is preserved to allow the
+ * string operation to be resumed"). Then REP STOSB with DF=1 running down
+ * into the not-present page. */
+static void rep_faults(void)
+{
+	static uint8_t src[32];
+	uint32_t n = lm_count, at;
+
+	for (unsigned i = 0; i < 32; i++)
+		src[i] = (uint8_t)(0x40 + i);
+	memset((void *)(NP_PAGE - 0x10), 0, 0x10);
+	__asm__ volatile("movl $2f, lm_resume_eip; movl %%esp, lm_resume_esp;"
+			 "movl $1f, %%ebx; movl $32, %%ecx; 1: rep movsb; 2:"
+			 : "=b"(at) : "S"(src), "D"(NP_PAGE - 0x10)
+			 : "eax", "ecx", "edx", "memory");
+	check(lm_count == n + 1);
+	report("rep movsb into not-present", NP_PAGE, at, PF_W);
+	printf("  ecx %x, esi = src+%x, edi %llx, bytes before the page copied: %s\n",
+	       (unsigned)lm_last.rcx, (unsigned)(lm_last.rsi - (uint32_t)src), lm_last.rdi,
+	       memcmp((void *)(NP_PAGE - 0x10), src, 0x10) == 0 ? "yes" : "no");
+	check(lm_last.rcx == 0x10 && lm_last.rsi == (uint32_t)src + 0x10 && lm_last.rdi == NP_PAGE);
+	check(memcmp((void *)(NP_PAGE - 0x10), src, 0x10) == 0);
+
+	n = lm_count;
+	__asm__ volatile("movl $2f, lm_resume_eip; movl %%esp, lm_resume_esp;"
+			 "movl $1f, %%ebx; movl $32, %%ecx; movb $0xc3, %%al; std; 1: rep stosb; 2: cld"
+			 : "=b"(at) : "D"(NX_PAGE + 8)
+			 : "eax", "ecx", "edx", "memory", "cc");
+	__asm__ volatile("cld");
+	check(lm_count == n + 1);
+	report("rep stosb (df=1) down into not-present", NP_PAGE + 0xfff, at, PF_W);
+	printf("  ecx %x, edi %llx\n", (unsigned)lm_last.rcx, lm_last.rdi);
+	check(lm_last.rcx == 32 - 9 && lm_last.rdi == NP_PAGE + 0xfff);
+}
+
 void guest_main(uint32_t magic, const uint32_t *info)
 {
 	uint32_t r[4];
@@ -201,6 +241,8 @@ void guest_main(uint32_t magic, const uint32_t *info)
 	k_access("read  reserved-bit 2M pde", RSVD_2M + 0x1234, 0, PF_RSVD | PF_P);
 	k_access("write reserved-bit 2M pde", RSVD_2M + 0x8, 1, PF_RSVD | PF_W | PF_P);
 
+	rep_faults();
+
 	/* 64-bit linear addresses: CR2 holds all 64 bits. PML4[256] is not
 	 * present; PML4[1] has the reserved PS bit. */
 	addr64 = 0xffff800000001234ull;
@@ -230,6 +272,6 @@ void guest_main(uint32_t magic, const uint32_t *info)
 	u_access("ring 3 read  not-present", user_read, NP_PAGE + 4,
 		 (uint32_t)user_read + 14, PF_U);
 
-	check(lm_count == 14);
+	check(lm_count == 16);
 	pass();
 }

@@ -70,6 +70,11 @@ pm16:
 	movw %ax, %ss
 	movw %ax, %fs
 	movw %ax, %gs
+	/* ...except FS, which keeps the flat 4 GiB data segment on purpose:
+	 * real mode uses the hidden limit as it is ("unreal mode", tested
+	 * below). */
+	movw $SEL_DATA, %ax
+	movw %ax, %fs
 	/* Step 5: the real-mode interrupt table at 0, 256 vectors. */
 	lidt RM_BASE + OFF(rm_ivt_desc)
 	/* Step 6: clear PE; step 7: a far jump loads CS with a real-mode
@@ -217,6 +222,25 @@ de_insn:
 	divb %cl
 	movw %ax, %es:0x46
 
+	/* Segment limits in real mode: a real-mode segment load changes the
+	 * base (selector * 16) but not the limit (SDM Vol. 3A, 20.1.1; the
+	 * limit is what 10.9.2 step 4 set up). FS still has a 4 GiB limit,
+	 * so offset 0x100000 works; GS has 0xffff, so offset 0x10000 raises
+	 * #GP, which in real mode goes through IVT entry 13 with no error
+	 * code pushed (20.1.4). */
+	xorw %ax, %ax
+	movw %ax, %fs
+	movw %ax, %gs
+	movw $OFF(rm_gp_handler), %fs:(13 * 4)
+	movw $RM_SEG, %fs:(13 * 4 + 2)
+	movl $0x100000, %esi
+	movl %fs:(%esi), %eax
+	movl %eax, %es:0x4c
+	movl $0x10000, %esi
+	movw $0, %es:0x50
+gp_insn:
+	movl %gs:(%esi), %eax
+gp_after:
 	movw $OFF(msg_bye), %si
 	call rm_puts
 
@@ -270,6 +294,20 @@ rm_de_handler:
 	popw %ax
 	popw %bp
 	movw $0xdede, %ax
+	iret
+
+rm_gp_handler:
+	pushw %bp
+	movw %sp, %bp
+	pushw %ax
+	movw 2(%bp), %ax		/* IP: the faulting MOV, if no error code */
+	movw %ax, %es:0x52
+	movw 4(%bp), %ax		/* CS */
+	movw %ax, %es:0x54
+	incw %es:0x50
+	movw $OFF(gp_after), 2(%bp)
+	popw %ax
+	popw %bp
 	iret
 
 /* Prints the NUL-terminated string at DS:SI on COM1, polling LSR.THRE. */
@@ -327,7 +365,8 @@ saved_idt:
 	.skip 8
 
 /* realmode.c compares the IPs pushed by INT, CALL far and #DE with these. */
-	.globl rm_int_ret_off, rm_far_ret_off, rm_de_off
+	.globl rm_int_ret_off, rm_far_ret_off, rm_de_off, rm_gp_off
 	.set rm_int_ret_off, int_ret - rm_blob_start
 	.set rm_far_ret_off, far_ret - rm_blob_start
 	.set rm_de_off, de_insn - rm_blob_start
+	.set rm_gp_off, gp_insn - rm_blob_start

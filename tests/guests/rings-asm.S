@@ -25,10 +25,27 @@
 #define L_U_ESP       28
 #define L_U_EAX       32
 #define L_NGP         36
-#define L_GP          40	/* 8 x (error, eip) */
-#define L_EXIT_EFLAGS 104
-#define L_EXIT_ESP    108
-#define L_EXIT_CS     112
+#define L_EXIT_EFLAGS 40
+#define L_EXIT_ESP    44
+#define L_EXIT_CS     48
+#define L_U_FS        52
+#define L_U_GS        56
+#define L_U_FLAGS     60
+#define L_IRQ_CS      192	/* IRQ 0 taken in ring 3 */
+#define L_IRQ_SS      196
+#define L_IRQ_UESP    200
+#define L_IRQ_ESP     204
+#define L_IRQ_SEEN    208
+#define L_SE_CS       212	/* at the SYSENTER entry point */
+#define L_SE_SS       216
+#define L_SE_ESP      220
+#define L_SE_EFLAGS   224
+#define L_SX_CS       228	/* after SYSEXIT */
+#define L_SX_SS       232
+#define L_SX_ESP      236
+#define L_SX_EAX      240
+#define L_GP          64	/* 16 x (error, eip) */
+#define L_NGP_MAX     16
 
 	.text
 	.code32
@@ -60,6 +77,7 @@ rings_run:
 	movb $0xff, %al
 	rep stosb
 	andb $~(1 << (COM1 & 7)), tss + TSS_SIZE + (COM1 >> 3)
+	andb $~(1 << (0x21 & 7)), tss + TSS_SIZE + (0x21 >> 3)	/* 8259 mask */
 	movl $tss, %eax
 	movw %ax, gdt3 + TSS_SEL + 2
 	shrl $16, %eax
@@ -94,7 +112,33 @@ rings_run:
 	movl $0x82, %ecx
 	movl $0xee00, %edx
 	call set_gate
+	movl $h_irq0, %eax		/* IRQ 0 (8259 remapped to 0x20) */
+	movl $0x20, %ecx
+	movl $0x8e00, %edx
+	call set_gate
+	movl $h_gp, %eax		/* #BP, #OF: DPL 0, so INT3/INTO #GP */
+	movl $3, %ecx
+	movl $0x8e00, %edx
+	call set_gate
+	movl $h_gp, %eax
+	movl $4, %ecx
+	movl $0x8e00, %edx
+	call set_gate
 	lidt idt3_desc
+
+	/* SYSENTER: CS = SYSENTER_CS, SS = SYSENTER_CS + 8, ESP and EIP from
+	 * their MSRs; SYSEXIT: CS = SYSENTER_CS + 16 | 3, SS = + 24 | 3
+	 * (SDM Vol. 2B, SYSENTER, SYSEXIT). This GDT has them in that order. */
+	movl $0x174, %ecx		/* IA32_SYSENTER_CS */
+	movl $K_CS, %eax
+	xorl %edx, %edx
+	wrmsr
+	movl $0x175, %ecx		/* IA32_SYSENTER_ESP */
+	movl $sestack_top, %eax
+	wrmsr
+	movl $0x176, %ecx		/* IA32_SYSENTER_EIP */
+	movl $h_sysenter, %eax
+	wrmsr
 
 	/* IRET to CPL 3 pops EIP, CS, EFLAGS, ESP, SS (SDM Vol. 2A, IRET:
 	 * RETURN-TO-OUTER-PRIVILEGE-LEVEL). DS/ES get DPL-3 selectors
@@ -102,8 +146,12 @@ rings_run:
 	movw $U_DS, %ax
 	movw %ax, %ds
 	movw %ax, %es
-	movw %ax, %fs
 	movw %ax, %gs
+	/* FS keeps the DPL-0 data selector: IRET must null it (SDM Vol. 2A,
+	 * IRET: a data segment register whose DPL is below the new CPL is
+	 * loaded with a null selector). */
+	movw $K_DS, %ax
+	movw %ax, %fs
 	pushl $U_DS
 	pushl $ustack_top
 	pushl $0x202
@@ -177,7 +225,7 @@ h_gp:
 	movw $K_DS, %ax
 	movw %ax, %ds
 	movl rlog + L_NGP, %ecx
-	cmpl $8, %ecx
+	cmpl $L_NGP_MAX, %ecx
 	jae 3f
 	movl 12(%esp), %eax		/* error code */
 	movl %eax, rlog + L_GP(,%ecx,8)
@@ -202,6 +250,53 @@ h_gp:
 	iret
 3:	/* Unknown fault address: give up on ring 3. */
 	jmp rings_back
+
+/* IRQ 0 from the PIT while ring 3 spins: the same stack switch as for
+ * INT n (SDM Vol. 3A, 6.12.1); mask the line again, EOI, IRET. */
+h_irq0:
+	pushl %eax
+	movw $K_DS, %ax
+	movw %ax, %ds
+	movl 8(%esp), %eax
+	movl %eax, rlog + L_IRQ_CS
+	movl 20(%esp), %eax		/* [eax] eip cs eflags esp ss */
+	movl %eax, rlog + L_IRQ_SS
+	movl 16(%esp), %eax
+	movl %eax, rlog + L_IRQ_UESP
+	leal 4(%esp), %eax
+	movl %eax, rlog + L_IRQ_ESP
+	incl rlog + L_IRQ_SEEN
+	movb $0xff, %al
+	outb %al, $0x21
+	movb $0x20, %al
+	outb %al, $0x20
+	movw $U_DS, %ax
+	movw %ax, %ds
+	popl %eax
+	iret
+
+/* SYSENTER lands here at CPL 0 with IF cleared; EDX = return EIP and
+ * ECX = user ESP by the convention of this guest; SYSEXIT goes back. */
+h_sysenter:
+	pushl %eax
+	movw $K_DS, %ax
+	movw %ax, %ds
+	movw %cs, %ax
+	movzwl %ax, %eax
+	movl %eax, rlog + L_SE_CS
+	movw %ss, %ax
+	movzwl %ax, %eax
+	movl %eax, rlog + L_SE_SS
+	leal 4(%esp), %eax
+	movl %eax, rlog + L_SE_ESP
+	pushfl
+	popl %eax
+	movl %eax, rlog + L_SE_EFLAGS
+	movw $U_DS, %ax
+	movw %ax, %ds
+	popl %eax
+	addl $0x100, %eax
+	sysexit
 
 /* INT 0x82 (interrupt gate, DPL 3): ring 3 is done. */
 h_82:
@@ -232,14 +327,37 @@ gp_table:
 	.globl user_main
 user_main:
 	movl %esp, rlog + L_U_ESP
+	movw %fs, %ax
+	movzwl %ax, %eax
+	movl %eax, rlog + L_U_FS
+	movw %gs, %ax
+	movzwl %ax, %eax
+	movl %eax, rlog + L_U_GS
+	/* POPF at CPL 3 with IOPL 0 leaves IF and IOPL alone, silently
+	 * (SDM Vol. 2B, POPF: no #GP in protected mode). */
+	pushfl
+	popl %eax
+	andl $~0x200, %eax
+	orl $0x3000, %eax
+	pushl %eax
+	popfl
+	pushfl
+	popl rlog + L_U_FLAGS
 	movl $0x1234, %eax
 	int $0x80
+	.globl u_int80_ret
+u_int80_ret:
 	movl %eax, rlog + L_U_EAX
 	/* At CPL 3 with IOPL 0 each of these raises #GP(0). */
 	GP_EXPECT hlt
 	GP_EXPECT cli
 	GP_EXPECT movl %eax, %cr3
 	GP_EXPECT lgdt gdt3_desc
+	GP_EXPECT lidt idt3_desc
+	GP_EXPECT movl %cr0, %eax
+	GP_EXPECT clts
+	GP_EXPECT wbinvd
+	GP_EXPECT rdmsr
 	GP_EXPECT inb $0x80, %al
 	/* The bitmap allows 0x3f8 only: a byte there works, the next port
 	 * and a word access covering both do not (SDM Vol. 1, 19.5.2). */
@@ -257,6 +375,33 @@ user_main:
 	/* INT n through a DPL-0 gate from CPL 3: #GP with the IDT vector as
 	 * error code: vector * 8 + 2 (IDT bit) (SDM Vol. 3A, 6.13). */
 	GP_EXPECT int $0x81
+	/* INT3 and INTO check the gate DPL like INT n (SDM Vol. 2A, INT n/
+	 * INTO/INT3/INT1): #GP(3 * 8 + 2), #GP(4 * 8 + 2). */
+	GP_EXPECT int3
+	movl $0x7fffffff, %eax
+	addl $1, %eax			/* OF=1 */
+	GP_EXPECT into
+	/* Unmask IRQ 0 (port 0x21 is allowed by the bitmap) and spin with
+	 * IF=1 until the timer interrupt has come and gone. */
+	movb $0xfe, %al
+	outb %al, $0x21
+	movl $100000000, %ecx
+1:	cmpl $0, rlog + L_IRQ_SEEN
+	jne 2f
+	decl %ecx
+	jnz 1b
+2:	movl $0x55, %eax
+	movl %esp, %ecx
+	movl $3f, %edx
+	sysenter
+3:	movl %eax, rlog + L_SX_EAX
+	movw %cs, %ax
+	movzwl %ax, %eax
+	movl %eax, rlog + L_SX_CS
+	movw %ss, %ax
+	movzwl %ax, %eax
+	movl %eax, rlog + L_SX_SS
+	movl %esp, rlog + L_SX_ESP
 	int $0x82
 	ud2
 
@@ -294,9 +439,12 @@ kstack:	.skip 4096
 kstack_top:
 ustack:	.skip 4096
 ustack_top:
-rlog:	.skip 128
+sestack: .skip 1024
+sestack_top:
+rlog:	.skip 256
 k_saved_esp: .skip 4
 k_saved_idt: .skip 8
-	.globl kstack_top_sym, ustack_top_sym
+	.globl kstack_top_sym, ustack_top_sym, sestack_top_sym
+	.set sestack_top_sym, sestack_top
 	.set kstack_top_sym, kstack_top
 	.set ustack_top_sym, ustack_top

@@ -7,11 +7,16 @@
  * code: this guest writes into an instruction that already ran (in a
  * loop), into the very next instruction, a few instructions ahead in
  * the same block, into a buffer of code that is executed, rewritten and
- * executed again, into an instruction that straddles a page boundary, and
+ * executed again, with every kind of instruction that stores (ALU
+ * read-modify-write, locked, XCHG, CMPXCHG(8B), string, PUSH/CALL onto a
+ * stack inside the code, POP to memory, bit ops, SETcc, shifts), into an
+ * instruction that straddles a page boundary, and
  * through a second virtual mapping of the same physical page. */
 #include "rt.h"
 
 uint32_t smc_loop(void), smc_next(void), smc_ahead(void);
+uint32_t smc_writers(uint8_t *code, uint32_t *out);
+extern const char smc_call_ret[];
 void copy_code(void *dst, const void *src, unsigned n);
 extern const uint8_t tpl_mov_ret[6], tpl_inc3_ret[6];
 
@@ -86,6 +91,28 @@ void guest_main(uint32_t magic, const uint32_t *info)
 	printf("buffer rewritten 50 times: sum %u\n", sum);
 	check(sum == 50 * 49 / 2);
 
+	/* Every kind of store into code that has run (smc-asm.S). */
+	{
+		static const char *const how[16] = {
+			"mov", "add", "lock inc", "xchg", "lock cmpxchg", "stos", "push",
+			"bts", "sete", "pop to memory", "lock cmpxchg8b", "neg", "rol",
+			"xadd", "inc byte", "call (return address)",
+		};
+		const uint32_t want[16] = {
+			0, 5, 6, 0x100, 0x200, 0x300, 0x400, 0xc00, 0xc01, 0x500, 0x600,
+			0xfffffa00, 0xfffa00ff, 0xfffa1333, 0xfffb1333, (uint32_t)smc_call_ret,
+		};
+		uint32_t out[16];
+
+		copy_code(buf + 256, tpl_mov_ret, sizeof(tpl_mov_ret));
+		check(smc_writers(buf + 256, out) == 16);
+		for (unsigned i = 0; i < 16; i++) {
+			printf("store by %s: %s\n", how[i], out[i] == want[i] ? "seen" : "MISSED");
+			if (out[i] != want[i])
+				fail("store by %s: code returned %x, want %x", how[i], out[i], want[i]);
+		}
+	}
+
 	/* An instruction whose immediate straddles a page boundary: the
 	 * opcode and one byte in the first page, three bytes in the next. */
 	f = (fn_t)(void *)(buf + 4096 - 2);
@@ -98,6 +125,11 @@ void guest_main(uint32_t magic, const uint32_t *info)
 	v = f();
 	printf("straddling instruction, second page rewritten: %x\n", v);
 	check(v == 0x77020304);
+	/* One unaligned 4-byte store across the boundary, into both pages. */
+	*(volatile uint32_t *)(buf + 4096 - 1) = 0x0a0b0c0d;
+	v = f();
+	printf("straddling instruction, straddling store: %x\n", v);
+	check(v == 0x0a0b0c0d);
 
 	/* Two virtual pages, one physical frame: code written through one
 	 * mapping is executed through the other. */

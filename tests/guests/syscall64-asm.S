@@ -42,7 +42,10 @@
 #define F_SS     48
 #define F_CR2    56
 #define F_FRAME  64		/* address of the saved RIP: where the frame lies */
-#define F_SIZE   72
+#define F_RCX    72		/* interrupted RCX, RSI, RDI (string instructions) */
+#define F_RSI    80
+#define F_RDI    88
+#define F_SIZE   96
 
 	.text
 	.code32
@@ -177,6 +180,11 @@ lm_common:
 	movq %rax, lm_last + F_CR2(%rip)
 	leaq 48(%rsp), %rax
 	movq %rax, lm_last + F_FRAME(%rip)
+	movq 16(%rsp), %rax
+	movq %rax, lm_last + F_RCX(%rip)
+	movq %rsi, lm_last + F_RSI(%rip)
+	movq (%rsp), %rax
+	movq %rax, lm_last + F_RDI(%rip)
 	/* Also keep it in lm_log[lm_count % 16]. */
 	pushq %rsi
 	movl lm_count(%rip), %eax
@@ -573,6 +581,12 @@ user_ret1:
 	movl $60, %eax
 	syscall
 	ud2
+
+/* SYSCALL at CPL 0 in 64-bit mode, for the EFER.SCE=0 check. */
+	.globl k_syscall
+k_syscall:
+	syscall
+	ret
 
 	.bss
 	.p2align 3

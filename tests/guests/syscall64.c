@@ -3,17 +3,20 @@
  * FMASK set up, a 64-bit ring-3 program makes system calls with arguments
  * in registers, the kernel side switches GS with SWAPGS and
  * KERNEL_GS_BASE and returns with SYSRETQ. FS_BASE and GS_BASE written
- * with WRMSR show through %fs/%gs-relative loads.
+ * with WRMSR show through %fs/%gs-relative loads; non-canonical values
+ * are refused; SYSCALL is #UD with EFER.SCE clear.
  *
  * ringvm-test: needs-hw-kvm -- this project's KVM without VT-x/AMD-V
  * loads CS 0x33 / SS 0x2b on SYSCALL from ring 3 (STAR[63:48]-based, not
  * STAR[47:32]), so its kernel entry runs at CPL 3 and SWAPGS faults; emu
- * and QEMU TCG agree with the SDM and with syscall64.expect. */
+ * and QEMU TCG agree with the SDM and with syscall64.expect, except that
+ * QEMU 7.2 accepts the non-canonical WRMSRs (KVM refuses them, as here). */
 #include "rt.h"
 /* ---- IA-32e scaffolding (NAME-asm.S), as seen from the C side ---------- */
 struct lm_fault {
 	uint64_t vec, err, rip, cs, rflags, rsp, ss, cr2;
 	uint64_t frame;		/* where the CPU put the saved RIP */
+	uint64_t rcx, rsi, rdi;	/* at the time of the event */
 };
 extern volatile struct lm_fault lm_last;
 extern volatile struct lm_fault lm_log[16];   /* event n at lm_log[n % 16] */
@@ -48,7 +51,7 @@ struct user_seen { uint64_t fs, gs, add, rcxok, r11, flags, cs, ss, sum6, count,
 extern volatile struct sc_seen sc_seen;
 extern volatile struct user_seen user_seen;
 extern volatile uint64_t sc_calls;
-void syscall_entry(void), user64(void);
+void syscall_entry(void), user64(void), k_syscall(void);
 
 static uint64_t pml4[512] __attribute__((aligned(4096)));
 static uint64_t pdpt[512] __attribute__((aligned(4096)));
@@ -57,6 +60,21 @@ static uint8_t kstack[4096] __attribute__((aligned(16)));
 static uint8_t sstack[4096] __attribute__((aligned(16)));
 static uint8_t ustack[4096] __attribute__((aligned(16)));
 static uint64_t kpercpu[4], upercpu[4], fsarea[2];
+
+static void wrmsr_gp(const char *name, uint32_t msr, uint64_t old)
+{
+	uint32_t n = lm_count;
+
+	/* The handler's resume path clobbers EAX, ECX and EDX. */
+	__asm__ volatile("movl $2f, lm_resume_eip; movl %%esp, lm_resume_esp;"
+			 "movl %0, %%ecx; xorl %%eax, %%eax; movl $0x8000, %%edx; wrmsr; 2:"
+			 :: "S"(msr) : "eax", "ecx", "edx", "memory");
+	printf("wrmsr %s = 0000800000000000: vector %u error %llx, value kept %s\n", name,
+	       lm_count == n + 1 ? (unsigned)lm_last.vec : 0, lm_last.err,
+	       rdmsr(msr) == old ? "yes" : "no");
+	check(lm_count == n + 1 && lm_last.vec == 13 && lm_last.err == 0);
+	check(rdmsr(msr) == old);
+}
 
 void guest_main(uint32_t magic, const uint32_t *info)
 {
@@ -141,5 +159,17 @@ void guest_main(uint32_t magic, const uint32_t *info)
 	printf("round trips: %u, system calls seen: %u\n", (unsigned)user_seen.count,
 	       (unsigned)sc_seen.count);
 	check(user_seen.count == 100 && sc_calls == 100 && sc_seen.count == 103);
+
+	/* WRMSR of a non-canonical address to LSTAR or FS_BASE: #GP(0), and
+	 * the MSR keeps its value (SDM Vol. 2B, WRMSR; Vol. 4, the MSRs'
+	 * descriptions). */
+	wrmsr_gp("lstar", MSR_LSTAR, (uint32_t)syscall_entry);
+	wrmsr_gp("fs_base", MSR_FS_BASE, (uint32_t)fsarea);
+
+	/* With EFER.SCE clear, SYSCALL is #UD (SDM Vol. 2B, SYSCALL). */
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~(uint64_t)EFER_SCE);
+	check(lm_try64((uint32_t)k_syscall) == 1);
+	printf("syscall with efer.sce=0: vector %u\n", (unsigned)lm_last.vec);
+	check(lm_last.vec == 6);
 	pass();
 }

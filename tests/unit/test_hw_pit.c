@@ -116,6 +116,34 @@ static void test_mode2_counts_down(void **state)
 	assert_int_equal(pit_counter(&pit, 0), 750);
 }
 
+/* A new count in mode 2 waits for the end of the current period. */
+static void test_mode2_reload_at_period_end(void **state)
+{
+	program(0, 2, 1000);
+	set_tick(1000300);
+	outb(0x40, 400 & 0xff);
+	outb(0x40, 400 >> 8);
+	assert_int_equal(pit_counter(&pit, 0), 700);
+	outb(0x43, 0xe2);                    /* status: count not loaded yet */
+	assert_int_equal(inb(0x40) & 0x40, 0x40);
+	set_tick(1000999);
+	assert_int_equal(pit_counter(&pit, 0), 1);
+	set_tick(1001000);
+	assert_int_equal(pit_counter(&pit, 0), 400);
+	outb(0x43, 0xe2);
+	assert_int_equal(inb(0x40) & 0x40, 0);
+	set_tick(1001100);
+	assert_int_equal(read16(0x40), 300);
+	set_tick(1001400);
+	assert_int_equal(pit_counter(&pit, 0), 400);
+	/* A control word cancels a pending count. */
+	outb(0x40, 0x10);
+	outb(0x40, 0x00);
+	program(0, 2, 50);
+	set_tick(1001600);
+	assert_int_equal(pit_counter(&pit, 0), 50);
+}
+
 static void test_mode0_terminal_count(void **state)
 {
 	program(0, 0, 100);
@@ -398,6 +426,25 @@ static void test_irq0_periodic_and_coalesced(void **state)
 	assert_false(wait_tfd(30));
 }
 
+/* A count written without a control word changes the IRQ0 rate from the
+ * next period on: the timer is re-armed at the boundary. */
+static void test_irq0_rate_change(void **state)
+{
+	uint64_t t0, t1;
+
+	program(0, 2, 1193);                 /* ~1 ms */
+	outb(0x40, 0x9c);
+	outb(0x40, 0x2e);                    /* 11932: ~10 ms */
+	assert_true(wait_tfd(200));
+	pit_timer_cb(&pit, EPOLLIN);         /* the 1 ms boundary */
+	t0 = mono_ns();
+	assert_true(wait_tfd(200));
+	t1 = mono_ns();
+	pit_timer_cb(&pit, EPOLLIN);
+	assert_true(t1 - t0 >= 8000000);     /* not the old 1 ms period */
+	assert_int_equal(irq_edges, 2);
+}
+
 static void test_irq0_one_shot(void **state)
 {
 	program(0, 0, 2386);                 /* ~2 ms */
@@ -496,6 +543,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_mode2_counts_down, setup_fake, teardown),
+		cmocka_unit_test_setup_teardown(test_mode2_reload_at_period_end, setup_fake, teardown),
 		cmocka_unit_test_setup_teardown(test_mode0_terminal_count, setup_fake, teardown),
 		cmocka_unit_test_setup_teardown(test_mode3_square_wave, setup_fake, teardown),
 		cmocka_unit_test_setup_teardown(test_mode4_strobe, setup_fake, teardown),
@@ -506,6 +554,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_port61_out2_and_gate, setup_fake, teardown),
 		cmocka_unit_test_setup_teardown(test_real_rate, setup_real, teardown),
 		cmocka_unit_test_setup_teardown(test_irq0_periodic_and_coalesced, setup_real, teardown),
+		cmocka_unit_test_setup_teardown(test_irq0_rate_change, setup_real, teardown),
 		cmocka_unit_test_setup_teardown(test_irq0_one_shot, setup_real, teardown),
 		cmocka_unit_test(test_irq0_through_loop_and_pic),
 	};

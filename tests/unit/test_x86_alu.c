@@ -395,7 +395,7 @@ static hfn host_build(const uint8_t *insn, int n)
 	return (hfn)(void *)jit;
 }
 
-enum fl { FL_ALL, FL_NOAF, FL_SHIFT, FL_ROT, FL_MUL, FL_ZF, FL_CF, FL_CFZF, FL_NONE, FL_SHxD };
+enum fl { FL_ALL, FL_NOAF, FL_SHIFT, FL_SHIFTI, FL_ROT, FL_MUL, FL_ZF, FL_CF, FL_CFZF, FL_NONE, FL_SHxD };
 
 struct hcase {
 	const char *name;
@@ -442,6 +442,11 @@ static const struct hcase hcases[] = {
 	HC("shr r8 cl", "\xd2\xe8", FL_SHIFT, 1), HC("shr r32 cl", "\xd3\xe8", FL_SHIFT, 4),
 	HC("shr r64 cl", "\x48\xd3\xe8", FL_SHIFT, 8), HC("sar r8 cl", "\xd2\xf8", FL_SHIFT, 1),
 	HC("sar r16 cl", "\x66\xd3\xf8", FL_SHIFT, 2), HC("sar r64 cl", "\x48\xd3\xf8", FL_SHIFT, 8),
+	HC("shl r32 5", "\xc1\xe0\x05", FL_SHIFTI, 4), HC("shl r64 0", "\x48\xc1\xe0\x00", FL_SHIFTI, 8),
+	HC("shl r64 1", "\x48\xc1\xe0\x01", FL_SHIFTI, 8), HC("shr r64 63", "\x48\xc1\xe8\x3f", FL_SHIFTI, 8),
+	HC("shr r32 1", "\xc1\xe8\x01", FL_SHIFTI, 4), HC("sar r32 31", "\xc1\xf8\x1f", FL_SHIFTI, 4),
+	HC("sar r64 1", "\x48\xc1\xf8\x01", FL_SHIFTI, 8), HC("sal r32 33", "\xc1\xf0\x21", FL_SHIFTI, 4),
+	HC("shr r32 0", "\xc1\xe8\x00", FL_SHIFTI, 4),
 	HC("rol r8 cl", "\xd2\xc0", FL_ROT, 1), HC("rol r32 cl", "\xd3\xc0", FL_ROT, 4),
 	HC("ror r16 cl", "\x66\xd3\xc8", FL_ROT, 2), HC("ror r64 cl", "\x48\xd3\xc8", FL_ROT, 8),
 	HC("rcl r8 cl", "\xd2\xd0", FL_ROT, 1), HC("rcl r16 cl", "\x66\xd3\xd0", FL_ROT, 2),
@@ -464,6 +469,8 @@ static const struct hcase hcases[] = {
 	HC("cmovl", "\x0f\x4c\xc3", FL_ALL, 4), HC("cmova r64", "\x48\x0f\x47\xc3", FL_ALL, 8),
 	HC("setbe", "\x0f\x96\xc1", FL_ALL, 1), HC("setg", "\x0f\x9f\xc5", FL_ALL, 1),
 	HC("movsx", "\x48\x0f\xbf\xc3", FL_ALL, 8), HC("movzx", "\x0f\xb6\xc7", FL_ALL, 4),
+	HC("movzx r64,bl", "\x48\x0f\xb6\xc3", FL_ALL, 8), HC("movzx r32,ah", "\x0f\xb6\xcc", FL_ALL, 4),
+	HC("movzx r32,r16", "\x0f\xb7\xcb", FL_ALL, 4), HC("movzx r32,bl rex", "\x40\x0f\xb6\xd3", FL_ALL, 4),
 	HC("cwde", "\x98", FL_ALL, 4), HC("cqo", "\x48\x99", FL_ALL, 8), HC("cbw", "\x66\x98", FL_ALL, 2),
 	HC("bswap", "\x0f\xcb", FL_ALL, 4), HC("xchg", "\x48\x87\xd8", FL_ALL, 8),
 	HC("xchg ax", "\x93", FL_ALL, 4), HC("lea", "\x48\x8d\x44\x8b\x07", FL_ALL, 8),
@@ -480,6 +487,11 @@ static uint64_t defined_mask(const struct hcase *h, uint64_t count)
 	case FL_ALL: return F_ARITH;
 	case FL_NOAF: return F_ARITH & ~F_AF;
 	case FL_SHIFT:
+		if (!cnt) return F_ARITH;
+		return cnt == 1 ? (F_ARITH & ~F_AF) : (F_ARITH & ~(F_AF | F_OF));
+	case FL_SHIFTI:
+		/* The count is the instruction's last byte. */
+		cnt = (uint8_t)h->bytes[h->n - 1] & (h->size == 8 ? 63 : 31);
 		if (!cnt) return F_ARITH;
 		return cnt == 1 ? (F_ARITH & ~F_AF) : (F_ARITH & ~(F_AF | F_OF));
 	case FL_SHxD:
@@ -694,6 +706,12 @@ static void test_bcd_legacy(void **state)
 	EXEC32(c, "\xd5\x0a");               /* aad */
 	assert_int_equal(c->r[R_AX], 0x003f);
 	assert_int_equal(EXEC32(c, "\xd4\x00"), X86_DE);
+
+	cpu_reset64(c);
+	c->rflags |= F_CF;
+	c->r[R_AX] = 0x1234;
+	EXEC32(c, "\xd6");                   /* salc */
+	assert_int_equal(c->r[R_AX], 0x12ff);
 
 	cpu_reset64(c);
 	c->r[R_AX] = 0xffffffff;

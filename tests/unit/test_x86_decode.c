@@ -126,6 +126,7 @@ static const struct dcase cases[] = {
 	{ 8, "ce", 0, 0, 0, NOCHK },                                  /* into */
 	{ 8, "9a 00 00 00 00 00 00", 0, 0, 0, NOCHK },                /* callf ptr */
 	{ 8, "d4 0a", 0, 0, 0, NOCHK },                               /* aam */
+	{ 8, "d6", 0, 0, 0, NOCHK },                                  /* salc */
 	{ 8, "0f 0f c1 b4", 0, 0, 0, NOCHK },                         /* 3DNow! */
 	{ 8, "0f 0b", 0, 0, 0, NOCHK },                               /* ud2 */
 	{ 8, "f0 01 d8", 0, 0, 0, NOCHK },                            /* lock, register dest */
@@ -155,6 +156,7 @@ static const struct dcase cases[] = {
 	{ 4, "e8 00 00 00 00", 5, 4, 4, NOCHK },
 	{ 4, "66 e8 00 00", 4, 2, 4, NOCHK },
 	{ 4, "d4 0a", 2, 4, 4, -1, -1, -1, 0, 10, 1 },
+	{ 4, "d6", 1, 4, 4, NOCHK },                                  /* salc */
 	/* 16-bit mode */
 	{ 2, "8b 46 02", 3, 2, 2, R_BP, NO_REG, S_SS, 2, 0, 0 },
 	{ 2, "8b 06 34 12", 4, 2, 2, NO_REG, NO_REG, S_DS, 0x1234, 0, 0 },

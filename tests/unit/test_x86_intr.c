@@ -307,6 +307,31 @@ static void test_soft_int_fault_is_not_double(void **state)
 	t_free(t);
 }
 
+static void test_external_interrupt_sets_ext(void **state)
+{
+	struct tvm *t = t_new();
+	static const uint8_t code[] = { 0x90, 0xf4 }; /* nop; hlt */
+	struct vcpu_regs r;
+
+	t_long_mode(t, 0);
+	t_gate64(t, 0x30, T_HANDLERS + 16 * 0x30, 0xe, 0, 0, false);
+	t_code(t, T_CODE, code, sizeof(code));
+	r = t_regs(t);
+	r.rflags = 0x202;
+	x86emu_set_regs(t->cpu, &r);
+	t->irq_vector = 0x30;
+	x86emu_set_irq(t->cpu, true);
+	/* An external interrupt through a not-present gate: #NP with the
+	 * IDT bit and EXT set (SDM Vol. 3A 6.13), returning to the NOP. */
+	assert_int_equal(run(t), X86EMU_HLT);
+	r = t_regs(t);
+	assert_int_equal(t->acks, 1);
+	assert_int_equal(r.rip, t_handler_done(11));
+	assert_int_equal(t_r64(t, r.rsp), 0x30 * 8 + 2 + 1);
+	assert_int_equal(t_r64(t, r.rsp + 8), T_CODE);
+	t_free(t);
+}
+
 static void test_triple_fault(void **state)
 {
 	struct tvm *t = t_new();
@@ -335,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_double_fault),
 		cmocka_unit_test(test_page_fault_then_gp_is_double),
 		cmocka_unit_test(test_soft_int_fault_is_not_double),
+		cmocka_unit_test(test_external_interrupt_sets_ext),
 		cmocka_unit_test(test_triple_fault),
 	};
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <pthread.h>
 
@@ -599,6 +600,75 @@ static void test_triple_fault(void **state)
 	assert_int_equal(x86emu_run(cpu, LIMIT), X86EMU_SHUTDOWN);
 }
 
+/* Cross-modifying code: one vCPU keeps calling a function another vCPU
+ * patches; the caller must see the new code (shared page generations). */
+static void *spin_thread(void *p)
+{
+	struct locker *l = p;
+	l->r = x86emu_run(l->e, 50000000);
+	return NULL;
+}
+
+static void test_cross_modifying(void **state)
+{
+	struct locker b;
+	pthread_t t;
+	(void)state;
+
+	setup64();
+	/* vCPU B at CODE: L: call F; cmp eax, 2; jne L; hlt   (F = CODE+0x1000) */
+	PUT(CODE, "\xe8\xfb\x0f\x00\x00\x83\xf8\x02\x75\xf6\xf4");
+	PUT(CODE + 0x1000, "\xb8\x01\x00\x00\x00\xc3");
+	/* vCPU A at CODE+0x2000: mov dword [F+1], 2; hlt */
+	PUT(CODE + 0x2000, "\xc7\x04\x25\x01\x10\x01\x00\x02\x00\x00\x00\xf4");
+	b.e = x86emu_new(&bus, 1);
+	assert_non_null(b.e);
+	cpu_init64(b.e, CODE, STACK - 0x1000);
+	assert_int_equal(pthread_create(&t, NULL, spin_thread, &b), 0);
+	/* Let B decode and cache F first: wait for its first call to land. */
+	for (int k = 0; k < 1000 && x86emu_icount(b.e) < 10000; k++)
+		usleep(1000);
+	cpu_init64(cpu, CODE + 0x2000, STACK);
+	assert_int_equal(x86emu_run(cpu, LIMIT), X86EMU_HLT);
+	pthread_join(t, NULL);
+	assert_int_equal(b.r, X86EMU_HLT);
+	{
+		struct vcpu_regs r;
+		x86emu_get_regs(b.e, &r);
+		assert_int_equal(r.rax, 2);
+	}
+	x86emu_free(b.e);
+}
+
+/* Instructions that cross a page boundary run uncached; when the second
+ * page is not mapped the fetch faults with CR2 at that page (SDM Vol. 3A
+ * 4.7) and the pushed RIP is the instruction's start. */
+static void test_page_crossing(void **state)
+{
+	struct vcpu_sregs s;
+	struct vcpu_regs r;
+	(void)state;
+
+	setup64();
+	PUT(CODE, "\xe9\xf9\x0f\x00\x00");            /* jmp CODE+0xffe */
+	PUT(CODE + 0xffe, "\xb8\x78\x56\x34\x12\xf4"); /* mov eax, imm32 across */
+	assert_int_equal(x86emu_run(cpu, LIMIT), X86EMU_HLT);
+	assert_int_equal(regs().rax, 0x12345678);
+
+	setup64();
+	gate64(14, 0x11000);
+	PUT(0x11000, "\xbb\x0e\x00\x00\x00\xf4");
+	PUT(0x3ffffe, "\xb8\x78");                     /* the rest is unmapped */
+	r = regs();
+	r.rip = 0x3ffffe;
+	x86emu_set_regs(cpu, &r);
+	assert_int_equal(x86emu_run(cpu, LIMIT), X86EMU_HLT);
+	assert_int_equal(regs().rbx, 0x0e);
+	x86emu_get_sregs(cpu, &s);
+	assert_int_equal(s.cr2, 0x400000);
+	assert_int_equal(get64(STACK - 40), 0x3ffffe);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +685,8 @@ int main(void)
 		cmocka_unit_test(test_lock_two_cpus),
 		cmocka_unit_test(test_memory_forms),
 		cmocka_unit_test(test_triple_fault),
+		cmocka_unit_test(test_cross_modifying),
+		cmocka_unit_test(test_page_crossing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

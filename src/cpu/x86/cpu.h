@@ -193,7 +193,10 @@ struct x86_cpu {
 	_Atomic int irq_pending;   /* interrupt controller says "I have one" */
 	_Atomic int nmi_pending;
 	_Atomic int stop_req;
-	uint8_t shadow;            /* interrupt shadow after STI / MOV SS */
+	uint8_t shadow;            /* interrupt shadow: 1 after STI, 2 after
+	                              MOV SS / POP SS, which also holds off
+	                              the TF single-step #DB for that
+	                              instruction (SDM Vol. 3A 6.8.3) */
 	uint8_t shutdown;          /* set by a handler whose x86_deliver() hit a
 	                              triple fault (INT n...): run.c stops with
 	                              X86EMU_SHUTDOWN after the instruction */
@@ -325,8 +328,6 @@ void x86_code_written(struct x86_cpu *c, uint64_t phys, int len);
 /* Mark page as holding cached code (mmu.c consults this for write tags). */
 bool x86_page_has_code(struct x86_cpu *c, uint64_t phys);
 /* Free run.c's decode cache (c->dcache); x86emu_free() calls it. */
-void x86_dcache_free(struct x86_cpu *c);
-/* Free c->dcache (x86emu_free calls it when run.c defines it). */
 void x86_dcache_free(struct x86_cpu *c);
 
 /* --- intr.c --- */

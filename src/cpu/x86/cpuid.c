@@ -11,6 +11,7 @@
  * guest takes well-trodden paths. */
 #include <string.h>
 #include "cpu/x86/cpu.h"
+#include "cpu/x86/kvmclock.h"
 #include "cpu/x86/system.h"
 
 /* Leaf 1 EDX (SDM Vol. 2A Table 3-11). */
@@ -36,6 +37,7 @@
 #define F1C_CX16   (1u << 13)
 #define F1C_MOVBE  (1u << 22)
 #define F1C_POPCNT (1u << 23)
+#define F1C_TSC_DEADLINE (1u << 24) /* the platform's LAPIC has it (src/hw/lapic.c) */
 #define F1C_HYPERVISOR (1u << 31)
 /* Leaf 0x80000001 (AMD #25481; SDM Table 3-8). */
 #define F81C_LAHF (1u << 0)
@@ -53,7 +55,7 @@
 #define LEAF1_EDX (F1D_FPU | F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | \
 		   F1D_APIC | F1D_SEP | F1D_MTRR | F1D_PGE | F1D_CMOV | F1D_PAT | \
 		   F1D_CLFSH | F1D_FXSR | F1D_SSE | F1D_SSE2)
-#define LEAF1_ECX (F1C_CX16 | F1C_MOVBE | F1C_POPCNT | F1C_HYPERVISOR)
+#define LEAF1_ECX (F1C_CX16 | F1C_MOVBE | F1C_POPCNT | F1C_TSC_DEADLINE | F1C_HYPERVISOR)
 /* AMD repeats the leaf-1 EDX bits 0-9, 12-17, 23-24 in 0x80000001 EDX. */
 #define AMD_DUP_MASK (0x3ffu | (0x3fu << 12) | (3u << 23))
 #define LEAF81_EDX ((LEAF1_EDX & AMD_DUP_MASK) | F81D_SYSCALL | F81D_NX | F81D_RDTSCP | F81D_LM)
@@ -62,7 +64,7 @@
 #define SIGNATURE 0x00060fb1u  /* family 0Fh, ext. model 6, model 0Bh, stepping 1 */
 #define MAX_BASIC 0x7u
 #define MAX_EXT   0x80000008u
-#define MAX_HV    0x40000001u
+#define MAX_HV    0x40000010u
 
 static void put_str(uint32_t *out, const char *s)
 {
@@ -106,7 +108,15 @@ void x86_cpuid_query(struct x86_cpu *c, uint32_t leaf, uint32_t sub, uint32_t ou
 		put_str(&out[3], "M\0\0\0");
 		break;
 	case 0x40000001:
-		/* KVM paravirtual features: none yet (kvmclock later). */
+		/* KVM paravirtual features: the clock (kvmclock.c), whose TSC
+		 * is stable across vCPUs (one shared origin). */
+		out[0] = KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE;
+		break;
+	case 0x40000010:
+		/* Hypervisor timing leaf: TSC and local APIC bus rates in kHz,
+		 * so a guest need not calibrate either. */
+		out[0] = (uint32_t)kvmclock_tsc_khz();
+		out[1] = 1000000; /* PLATFORM_APIC_BUS_HZ: 1 GHz */
 		break;
 	case 0x80000001:
 		out[0] = SIGNATURE;
@@ -119,8 +129,11 @@ void x86_cpuid_query(struct x86_cpu *c, uint32_t leaf, uint32_t sub, uint32_t ou
 		memcpy(out, brand + (leaf - 0x80000002) * 16, 16);
 		break;
 	case 0x80000007:
-		/* Invariant TSC: the host's TSC plus a fixed offset. */
-		out[3] = 1u << 8;
+		/* No invariant-TSC bit (EDX[8]), though the TSC is invariant:
+		 * with it Linux demotes kvm-clock below the TSC (arch/x86/
+		 * kernel/kvmclock.c, rating 299 on constant+nonstop TSCs), and
+		 * kvm-clock is the clock this platform documents. Its stable
+		 * bit already tells the guest the TSC does not drift. */
 		break;
 	case 0x80000008:
 		/* 40 physical, 48 linear address bits; one core. EBX bit 2

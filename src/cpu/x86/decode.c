@@ -81,8 +81,8 @@ static const uint16_t attr_1b[256] = {
 	MB | IB, M | IB, IW | A_F64, A_F64, M | A_I64, M | A_I64, MB | IB, M | IZ,
 	/* C8-CF: ENTER LEAVE RETF Iw RETF INT3 INT Ib INTO IRET */
 	A_IMM(I_ENTER) | A_D64, A_D64, IW, 0, 0, IB, A_I64, 0,
-	/* D0-D7: shifts by 1 / CL, AAM, AAD, SALC (undocumented: #UD here), XLAT */
-	MB, M, MB, M, IB | A_I64, IB | A_I64, A_UD, 0,
+	/* D0-D7: shifts by 1 / CL, AAM, AAD, SALC (undocumented), XLAT */
+	MB, M, MB, M, IB | A_I64, IB | A_I64, A_I64, 0,
 	/* D8-DF: x87 */
 	M, M, M, M, M, M, M, M,
 	/* E0-E7: LOOPNE LOOPE LOOP JrCXZ IN IN OUT OUT */

@@ -114,6 +114,89 @@ static void jcc64(struct x86_cpu *c, const struct x86_insn *i)
 	}
 }
 
+/* SHL/SAL, SHR, SAR of a register by an immediate (C1 /4 /5 /6 /7); the
+ * same results and lazy flags as shift.c (SDM Vol. 2B SAL/SAR/SHL/SHR). */
+#define SHIFT_RI(name, size, type)                                                \
+static void name(struct x86_cpu *c, const struct x86_insn *i)                     \
+{                                                                                 \
+	const unsigned bits = size * 8;                                           \
+	unsigned cnt = (unsigned)i->imm & (size == 8 ? 63 : 31);                  \
+	uint64_t a = (type)c->r[i->rm], r;                                        \
+	bool cf, of;                                                              \
+	if (!cnt) {                                                               \
+		c->r[i->rm] = a;        /* no flags; a 32-bit write still zero-extends */ \
+		return;                                                           \
+	}                                                                         \
+	switch (i->reg & 7) {                                                     \
+	case 5:                                                                   \
+		r = a >> cnt;                                                     \
+		cf = (a >> (cnt - 1)) & 1;                                        \
+		of = (a >> (bits - 1)) & 1;                                       \
+		break;                                                            \
+	case 7: {                                                                 \
+		int64_t sv = x86_sext(a, size);                                   \
+		r = (type)(sv >> cnt);                                            \
+		cf = (sv >> (cnt - 1)) & 1;                                       \
+		of = false;                                                       \
+		break;                                                            \
+	}                                                                         \
+	default:                                                                  \
+		r = (type)(a << cnt);                                             \
+		cf = (a >> (bits - cnt)) & 1;                                     \
+		of = ((r >> (bits - 1)) & 1) != cf;                               \
+		break;                                                            \
+	}                                                                         \
+	c->r[i->rm] = r;                                                          \
+	x86_lf(c, LF_SHL, size, r, 0, 0);                                         \
+	c->lf.cf_in = (uint32_t)cf | ((uint32_t)of << 1);                         \
+}
+
+SHIFT_RI(shift_ri64, 8, uint64_t)
+SHIFT_RI(shift_ri32, 4, uint32_t)
+
+/* MOVZX Gv, Eb/Ew with a 32/64-bit destination: zero-extended either way. */
+static void movzx_b(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->reg] = x86_rm_read_inl(c, i, 1); }
+static void movzx_w(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->reg] = x86_rm_read_inl(c, i, 2); }
+
+/* 64-bit mode stack and near calls: RSP is 64 bits wide there (SDM Vol. 1
+ * 6.2.3); RSP changes only after the memory access succeeded. */
+static void push_r64(struct x86_cpu *c, const struct x86_insn *i)
+{
+	uint64_t sp = c->r[R_SP] - 8;
+	x86_write_inl(c, S_SS, sp, 8, c->r[i->rm]);
+	c->r[R_SP] = sp;
+}
+
+static void pop_r64(struct x86_cpu *c, const struct x86_insn *i)
+{
+	uint64_t sp = c->r[R_SP], v = x86_read_inl(c, S_SS, sp, 8);
+	c->r[R_SP] = sp + 8;
+	c->r[i->rm] = v;          /* POP RSP: the popped value wins */
+}
+
+static inline void check_canonical(struct x86_cpu *c, uint64_t t)
+{
+	if (unlikely((uint64_t)((int64_t)(t << 16) >> 16) != t))
+		x86_fault(c, X86_GP, 0);
+}
+
+static void call_rel64(struct x86_cpu *c, const struct x86_insn *i)
+{
+	uint64_t t = c->rip + i->imm, sp = c->r[R_SP] - 8;
+	check_canonical(c, t);
+	x86_write_inl(c, S_SS, sp, 8, c->rip);
+	c->r[R_SP] = sp;
+	c->rip = t;
+}
+
+static void ret64(struct x86_cpu *c, const struct x86_insn *i)
+{
+	uint64_t sp = c->r[R_SP], t = x86_read_inl(c, S_SS, sp, 8);
+	check_canonical(c, t);
+	c->r[R_SP] = sp + 8;
+	c->rip = t;
+}
+
 static x86_handler pick_rr(uint8_t op, bool q)
 {
 	switch (op & ~3) {
@@ -158,6 +241,8 @@ void x86_specialize(struct x86_insn *i, int code_size)
 			h = q ? test_rr64 : test_rr32;
 		} else if ((op == 0x81 || op == 0x83) && reg) {
 			h = pick_ri(i->reg, q);
+		} else if (op == 0xc1 && reg && (i->reg & 7) >= 4) {
+			h = q ? shift_ri64 : shift_ri32;
 		} else if (op == 0x89 || op == 0x8b) {
 			if (reg)
 				h = op == 0x89 ? (q ? mov_rm_r64 : mov_rm_r32) : (q ? mov_r_rm64 : mov_r_rm32);
@@ -169,9 +254,22 @@ void x86_specialize(struct x86_insn *i, int code_size)
 			h = lea64;
 		} else if (op >= 0x70 && op <= 0x7f && code_size == 8) {
 			h = jcc64;
+		} else if (code_size == 8 && q && op >= 0x50 && op <= 0x57) {
+			h = push_r64;
+		} else if (code_size == 8 && q && op >= 0x58 && op <= 0x5f) {
+			h = pop_r64;
+		} else if (code_size == 8 && op == 0xe8) {
+			h = call_rel64;
+		} else if (code_size == 8 && op == 0xc3) {
+			h = ret64;
 		}
-	} else if (i->map == 1 && i->op >= 0x80 && i->op <= 0x8f && code_size == 8) {
-		h = jcc64;
+	} else if (i->map == 1) {
+		if (i->op >= 0x80 && i->op <= 0x8f && code_size == 8)
+			h = jcc64;
+		else if (i->op == 0xb6)
+			h = movzx_b;
+		else if (i->op == 0xb7)
+			h = movzx_w;
 	}
 	if (h)
 		i->fn = h;

@@ -272,6 +272,14 @@ static void op_daa_das(struct x86_cpu *c, const struct x86_insn *i)
 	x86_flags_set(c, nf | szp8(al), F_ARITH);
 }
 
+/* D6: SALC, AL = CF ? FF : 00. Undocumented by Intel's SDM but executed
+ * by Intel and AMD parts outside 64-bit mode (AMD APM Vol. 3 opcode map
+ * lists D6 as reserved; the hardware here runs it). */
+static void op_salc(struct x86_cpu *c, const struct x86_insn *i)
+{
+	x86_reg_set(c, i, R_AX, 1, x86_cf(c) ? 0xff : 0);
+}
+
 void x86_register_misc(void)
 {
 	for (int op = 0x88; op <= 0x8b; op++)
@@ -315,4 +323,5 @@ void x86_register_misc(void)
 	x86_optab[0][0xd5] = op_aad;
 	x86_optab[0][0x27] = op_daa_das;
 	x86_optab[0][0x2f] = op_daa_das;
+	x86_optab[0][0xd6] = op_salc;
 }

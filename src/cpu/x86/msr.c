@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <x86intrin.h>
 #include "cpu/x86/cpu.h"
+#include "cpu/x86/kvmclock.h"
 #include "cpu/x86/system.h"
 #include "ringvm/log.h"
 
@@ -284,6 +285,7 @@ int x86_msr_write(struct x86_cpu *c, uint32_t idx, uint64_t v)
 	}
 	if (idx >= MSR_KVM_FIRST && idx <= MSR_KVM_LAST) {
 		c->kvm_msr[idx - MSR_KVM_FIRST] = v;
+		kvmclock_wrmsr(c, idx, v);
 		return 0;
 	}
 	pr_guest("x86emu: cpu%d: wrmsr of unknown MSR %#x (value %#llx) -> #GP", c->index, idx,

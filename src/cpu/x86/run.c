@@ -13,10 +13,24 @@
  * block after the writing instruction (SDM Vol. 3A 8.1.3: a write to code
  * is seen by the next instruction fetched).
  *
+ * The page tables (generation, "holds code") are shared by all vCPUs of
+ * the process (one process is one VM), so cross-modifying code works too:
+ * Linux patches kernel text on one CPU (text_poke) and the others see it
+ * at their next block lookup, which is no later than the serialising
+ * instruction SDM Vol. 3A 8.1.3 asks the executing CPU for. When a page
+ * becomes code, every vCPU drops its soft-TLB write tags for code pages at
+ * its next block boundary (code_epoch), so its writes to that page take
+ * mmu.c's slow path and reach x86_code_written().
+ *
  * Events (stop requests, NMI, maskable interrupts, halt) are checked
- * between blocks, and a block ends early on any taken branch, a change of
- * code size, HLT, an interrupt shadow or TF.
+ * between blocks. A block ends early when RIP does not go where the next
+ * record expects (a taken branch, a fault, a REP slice) or code was
+ * written; instructions that change what the loop must look at (HLT, STI,
+ * MOV SS, POPF, mode changes, I/O) are always last in their block
+ * (ends_block). TF, the interrupt shadow and tracing run one instruction
+ * at a time.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,15 +54,33 @@ struct dblock {
 
 struct dcache {
 	struct dblock *blocks;
-	uint32_t *gen;       /* per physical page (low PG_BITS of the frame) */
-	uint8_t *code;       /* page holds cached code */
 	uint64_t faults;     /* faulted instructions: they count toward max_insns */
+	uint64_t epoch_seen; /* code_epoch when this vCPU last fixed its TLB */
 	bool written;        /* a code page was written by this instruction */
 };
+
+/* Shared by every vCPU (see the top of the file); accessed with relaxed
+ * atomics since other vCPU threads read and write them. calloc'd once:
+ * the kernel maps the pages lazily, so untouched slots cost nothing. */
+static uint32_t *page_gen;     /* per physical page (low PG_BITS of the frame) */
+static uint8_t *page_code;     /* page holds cached code */
+static uint64_t code_epoch;    /* bumped when a page becomes code */
+static pthread_once_t pages_once = PTHREAD_ONCE_INIT;
+
+static void pages_alloc(void)
+{
+	page_gen = calloc(PG_SLOTS, sizeof(*page_gen));
+	page_code = calloc(PG_SLOTS, 1);
+}
 
 static inline uint32_t pg_slot(uint64_t phys)
 {
 	return (uint32_t)(phys >> 12) & (PG_SLOTS - 1);
+}
+
+static inline uint32_t gen_of(uint32_t s)
+{
+	return __atomic_load_n(&page_gen[s], __ATOMIC_RELAXED);
 }
 
 static struct dcache *dc_get(struct x86_cpu *c)
@@ -57,18 +89,14 @@ static struct dcache *dc_get(struct x86_cpu *c)
 
 	if (likely(dc))
 		return dc;
+	pthread_once(&pages_once, pages_alloc);
+	if (!page_gen || !page_code)
+		return NULL;
 	dc = calloc(1, sizeof(*dc));
 	if (!dc)
 		return NULL;
-	/* calloc'd: the kernel maps pages lazily, so untouched slots cost
-	 * nothing. */
 	dc->blocks = calloc(DC_BLOCKS, sizeof(*dc->blocks));
-	dc->gen = calloc(PG_SLOTS, sizeof(*dc->gen));
-	dc->code = calloc(PG_SLOTS, 1);
-	if (!dc->blocks || !dc->gen || !dc->code) {
-		free(dc->blocks);
-		free(dc->gen);
-		free(dc->code);
+	if (!dc->blocks) {
 		free(dc);
 		return NULL;
 	}
@@ -83,16 +111,13 @@ void x86_dcache_free(struct x86_cpu *c)
 	if (!dc)
 		return;
 	free(dc->blocks);
-	free(dc->gen);
-	free(dc->code);
 	free(dc);
 	c->dcache = NULL;
 }
 
 bool x86_page_has_code(struct x86_cpu *c, uint64_t phys)
 {
-	struct dcache *dc = c->dcache;
-	return dc && dc->code[pg_slot(phys)];
+	return page_code && __atomic_load_n(&page_code[pg_slot(phys)], __ATOMIC_RELAXED);
 }
 
 void x86_code_written(struct x86_cpu *c, uint64_t phys, int len)
@@ -100,16 +125,33 @@ void x86_code_written(struct x86_cpu *c, uint64_t phys, int len)
 	struct dcache *dc = c->dcache;
 	uint64_t p, end;
 
-	if (!dc || len <= 0)
+	if (!page_code || len <= 0)
 		return;
 	end = (phys + (uint64_t)len - 1) >> 12;
 	for (p = phys >> 12; p <= end; p++) {
 		uint32_t s = (uint32_t)p & (PG_SLOTS - 1);
-		if (dc->code[s]) {
-			dc->code[s] = 0;
-			dc->gen[s]++;
-			dc->written = true;
+		if (__atomic_load_n(&page_code[s], __ATOMIC_RELAXED)) {
+			__atomic_store_n(&page_code[s], 0, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&page_gen[s], 1, __ATOMIC_RELEASE);
+			if (dc)
+				dc->written = true;
 		}
+	}
+}
+
+/* Another vCPU made a page into code since we last looked: drop our write
+ * tags for every code page so our writes to it are seen. */
+static void tlb_sync_code(struct x86_cpu *c, struct dcache *dc)
+{
+	uint64_t e = __atomic_load_n(&code_epoch, __ATOMIC_ACQUIRE);
+
+	if (likely(e == dc->epoch_seen))
+		return;
+	dc->epoch_seen = e;
+	for (int k = 0; k < TLB_SIZE; k++) {
+		struct x86_tlb_entry *t = &c->tlb[k];
+		if (t->tag_w && __atomic_load_n(&page_code[pg_slot(t->phys)], __ATOMIC_RELAXED))
+			t->tag_w = 0;
 	}
 }
 
@@ -215,6 +257,17 @@ static struct dblock *block_build(struct x86_cpu *c, struct dcache *dc, struct d
 
 	if (!page)
 		return NULL;
+	/* Mark the page as code, then take its generation, then decode: a
+	 * write racing with us from another vCPU either lands before the
+	 * decode reads the bytes or bumps the generation. */
+	if (!__atomic_load_n(&page_code[s], __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&page_code[s], 1, __ATOMIC_SEQ_CST);
+		/* Writes to this page must now reach x86_code_written(): here
+		 * at once, on the other vCPUs at their next block. */
+		x86_tlb_code_page(c, phys);
+		dc->epoch_seen = __atomic_add_fetch(&code_epoch, 1, __ATOMIC_ACQ_REL);
+	}
+	b->gen = gen_of(s);
 	for (k = 0; k < BLOCK_MAX; k++) {
 		int avail = 0x1000 - (int)off;
 		int r = x86_decode(page + off, avail > 15 ? 15 : avail, c->code_size, &b->insn[k]);
@@ -233,13 +286,7 @@ static struct dblock *block_build(struct x86_cpu *c, struct dcache *dc, struct d
 			break;
 		}
 	}
-	if (!dc->code[s]) {
-		dc->code[s] = 1;
-		/* Writes to this page must now reach x86_code_written(). */
-		x86_tlb_code_page(c, phys);
-	}
 	b->phys = phys;
-	b->gen = dc->gen[s];
 	b->code_size = c->code_size;
 	b->n = (uint8_t)k;
 	return b;
@@ -375,6 +422,7 @@ static enum x86emu_stop run_loop(struct x86_cpu *c, struct dcache *dc, uint64_t 
 		if (tf || trace)
 			single = true;
 
+		tlb_sync_code(c, dc);
 		c->insn_rip = c->rip;
 		n = 0;
 		if (!code_phys_fast(c, &phys))
@@ -386,7 +434,7 @@ static enum x86emu_stop run_loop(struct x86_cpu *c, struct dcache *dc, uint64_t 
 			if (limit - done < want)
 				want = (unsigned)(limit - done);
 			if (!(b->n && b->phys == phys && b->code_size == c->code_size &&
-			      b->gen == dc->gen[pg_slot(phys)]))
+			      b->gen == gen_of(pg_slot(phys))))
 				b = block_build(c, dc, b, phys);
 			if (b) {
 				if (want > b->n)
@@ -398,9 +446,11 @@ static enum x86emu_stop run_loop(struct x86_cpu *c, struct dcache *dc, uint64_t 
 				exec_uncached(c, buf, n, trace);
 			}
 		}
-		if (unlikely(tf)) {
+		if (unlikely(tf) && c->shadow != 2) {
 			/* Single-step trap after the instruction (SDM Vol. 3A
-			 * 17.3.1.4): DR6.BS, then #DB with RIP after it. */
+			 * 17.3.1.4): DR6.BS, then #DB with RIP after it. After
+			 * MOV SS / POP SS (shadow 2, seg.c) it waits for the next
+			 * instruction (6.8.3). */
 			c->dr[6] |= 1u << 14;
 			c->insn_rip = c->rip;
 			if (!x86_deliver(c, X86_DB, X86_NOERR, false, false))

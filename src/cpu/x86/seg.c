@@ -608,9 +608,10 @@ static void h_mov_to_sreg(struct x86_cpu *c, const struct x86_insn *i)
 		seg_ud(c);
 	v = (uint16_t)x86_rm_read(c, i, 2);
 	x86_load_seg(c, sreg, v);
-	/* MOV SS blocks interrupts for one instruction (Vol. 3A 6.8.3). */
+	/* MOV SS blocks interrupts and debug traps for one instruction
+	 * (Vol. 3A 6.8.3): shadow 2 tells run.c to skip the TF trap too. */
 	if (sreg == S_SS)
-		c->shadow = 1;
+		c->shadow = 2;
 }
 
 static void h_mov_from_sreg(struct x86_cpu *c, const struct x86_insn *i)
@@ -652,7 +653,7 @@ static void h_pop_sreg(struct x86_cpu *c, const struct x86_insn *i)
 	else
 		sp_set(c, sp + i->opsz);
 	if (sreg == S_SS)
-		c->shadow = 1;
+		c->shadow = 2;
 }
 
 static void h_lxs(struct x86_cpu *c, const struct x86_insn *i)
