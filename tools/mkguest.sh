@@ -213,6 +213,8 @@ hostname -F /etc/hostname
 while read -r m; do
 	insmod "/lib/modules/$m.ko" 2>/dev/null
 done < /lib/modules/load-order
+# acpid needs somewhere for its log and pid file, or it quits at once.
+mkdir -p /var/log /var/run
 acpid
 echo RINGVM-GUEST-READY
 BOOT

@@ -70,6 +70,9 @@ void x86emu_invalidate(struct x86emu *c, uint64_t gpa, uint64_t len);
  * most limit lines (0 = off). */
 void x86emu_set_trace(struct x86emu *c, void *file /* FILE* */, uint64_t limit);
 
+/* The guest TSC's rate in Hz: the host's, measured once per process. */
+uint64_t x86emu_tsc_hz(void);
+
 /* Total instructions retired (benchmarks). */
 uint64_t x86emu_icount(const struct x86emu *c);
 

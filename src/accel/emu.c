@@ -7,6 +7,7 @@
  * interrupt for it, or until it is kicked; it never busy-waits. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,6 +48,7 @@ struct emu_vm {
 	struct emu_cpu *cpus[VM_MAX_CPUS];
 	bool early_irq[VM_MAX_CPUS]; /* notified before the vCPU existed */
 	uint64_t tsc_hz;
+	FILE *trace;      /* --trace: every vCPU writes here */
 };
 
 static int emu_probe(char *why, size_t len)
@@ -119,23 +121,6 @@ static uint64_t emu_read_tsc(void *opaque, int cpu)
 	return v;
 }
 
-/* Host TSC rate, measured once against CLOCK_MONOTONIC (10 ms). */
-static uint64_t emu_tsc_hz(void)
-{
-	struct timespec a, b, d = { 0, 10000000 };
-	uint64_t t0, t1, ns;
-
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	t0 = __rdtsc();
-	nanosleep(&d, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	t1 = __rdtsc();
-	ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ULL + (uint64_t)(b.tv_nsec - a.tv_nsec);
-	if (!ns || t1 <= t0)
-		return 1000000000ULL;
-	return (uint64_t)((unsigned __int128)(t1 - t0) * 1000000000ULL / ns);
-}
-
 static int emu_vm_init(struct vm *vm)
 {
 	struct emu_vm *ev = calloc(1, sizeof(*ev));
@@ -152,8 +137,21 @@ static int emu_vm_init(struct vm *vm)
 	vm->accel_priv = ev;
 	platform_set_notify(ev->plat, emu_notify, ev);
 	platform_set_event_handler(ev->plat, emu_cpu_event, ev);
-	ev->tsc_hz = emu_tsc_hz();
+	/* The same rate kvmclock publishes, so the deadline timer and the
+	 * guest's clock agree. */
+	ev->tsc_hz = x86emu_tsc_hz();
 	platform_set_tsc(ev->plat, ev->tsc_hz, emu_read_tsc, ev);
+	if (vm->cfg.trace) {
+		ev->trace = fopen(vm->cfg.trace, "w");
+		if (!ev->trace) {
+			pr_err("--trace %s: %s", vm->cfg.trace, strerror(errno));
+			platform_free(ev->plat);
+			vm->platform = NULL;
+			vm->accel_priv = NULL;
+			free(ev);
+			return -errno;
+		}
+	}
 	return 0;
 }
 
@@ -164,6 +162,8 @@ static void emu_vm_exit(struct vm *vm)
 	if (!ev)
 		return;
 	platform_free(ev->plat);
+	if (ev->trace)
+		fclose(ev->trace);
 	vm->platform = NULL;
 	vm->accel_priv = NULL;
 	free(ev);
@@ -291,6 +291,8 @@ static int emu_vcpu_init(struct vcpu *v)
 	}
 	pthread_mutex_init(&ec->lock, NULL);
 	pthread_cond_init(&ec->cond, NULL);
+	if (ev->trace)
+		x86emu_set_trace(ec->cpu, ev->trace, v->vm->cfg.trace_limit);
 	v->priv = ec;
 	vm_lock(v->vm);
 	ev->cpus[v->id] = ec;
@@ -489,6 +491,10 @@ static int emu_vm_reset(struct vm *vm)
 			continue;
 		pthread_mutex_lock(&ec->lock);
 		x86emu_reset(ec->cpu);
+		/* vm.c loads the kernel again after this: code decoded from
+		 * the old contents must not survive into the new boot. */
+		for (int r = 0; r < vm->mem.nr; r++)
+			x86emu_invalidate(ec->cpu, vm->mem.r[r].gpa, vm->mem.r[r].size);
 		ec->kick = ec->nmi = ec->init = false;
 		ec->sipi = -1;
 		ec->wait_sipi = i != 0;

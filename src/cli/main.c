@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "ringvm/acpi.h"
 #include "ringvm/console.h"
 #include "ringvm/log.h"
 #include "ringvm/loop.h"
@@ -14,6 +18,7 @@
 #include "ringvm/vm.h"
 
 #define RINGVM_VERSION "0.1.0"
+#define SHUTDOWN_GRACE_S 30
 
 static const char usage_main[] =
 	"usage: ringvm <command> [options]\n"
@@ -43,10 +48,50 @@ static const char usage_run[] =
 	"On the stdio console, Ctrl-A x quits and Ctrl-A h lists the other keys.\n";
 
 static struct vm the_vm;
+static int signal_efd = -1;
+static volatile sig_atomic_t signal_seen;
 
+/* The first SIGTERM/SIGINT/SIGHUP asks the guest to shut down (from the
+ * event loop, not here: nothing below is async-signal-safe); a second one
+ * stops the VM at once. */
 static void on_signal(int sig)
 {
-	vm_request_stop(&the_vm, 128 + sig);
+	uint64_t one = 1;
+
+	if (signal_seen || signal_efd < 0) {
+		vm_request_stop(&the_vm, 128 + sig);
+		return;
+	}
+	signal_seen = sig;
+	if (write(signal_efd, &one, sizeof(one)) < 0)
+		vm_request_stop(&the_vm, 128 + sig);
+}
+
+static void on_grace_expired(void *opaque, uint32_t events)
+{
+	struct vm *vm = opaque;
+
+	pr_warn("the guest did not power off within %d s of the power button: stopping it",
+		SHUTDOWN_GRACE_S);
+	vm_request_stop(vm, 128 + signal_seen);
+}
+
+/* Like pressing a PC's power button: a guest listening to ACPI events
+ * (the default guest runs acpid) powers off cleanly and ringvm exits 0. */
+static void on_signal_event(void *opaque, uint32_t events)
+{
+	struct vm *vm = opaque;
+	uint64_t n;
+
+	if (read(signal_efd, &n, sizeof(n)) < 0)
+		return;
+	if (acpi_pm_power_button(vm) == 0 &&
+	    loop_add_timer(vm->loop, SHUTDOWN_GRACE_S * 1000000ULL, on_grace_expired, vm) >= 0) {
+		pr_info("signal %d: pressed the ACPI power button; waiting up to %d s for the guest",
+			(int)signal_seen, SHUTDOWN_GRACE_S);
+		return;
+	}
+	vm_request_stop(vm, 128 + signal_seen);
 }
 
 static void on_timeout(void *opaque, uint32_t events)
@@ -145,6 +190,11 @@ static int cmd_run(int argc, char **argv)
 
 	if (vm_init(&the_vm, &cfg) < 0)
 		return 1;
+	signal_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (signal_efd >= 0 && loop_add_fd(the_vm.loop, signal_efd, EPOLLIN, on_signal_event, &the_vm) < 0) {
+		close(signal_efd);
+		signal_efd = -1;
+	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -154,6 +204,8 @@ static int cmd_run(int argc, char **argv)
 		pr_warn("--timeout: cannot arm the timer");
 	status = vm_run(&the_vm);
 	vm_exit(&the_vm);
+	if (signal_efd >= 0)
+		close(signal_efd);
 	console_restore_all();
 	return status;
 }

@@ -12,6 +12,7 @@
  * K > 0, 2 when the harness itself is broken. */
 #include <cpuid.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -520,6 +521,23 @@ static int selftest(void)
 	return 0;
 }
 
+/* Every form has a time limit: a hang on either side (a form that loops
+ * natively, or an emulator that never returns from x86emu_run) must end the
+ * run with a message, not stall the test suite. */
+#define FORM_TIMEOUT_S 120
+static const char *cur_form;
+
+static void on_alarm(int sig)
+{
+	static const char msg[] = "diffrun: TIMEOUT in form ";
+
+	(void)sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0 || write(2, cur_form, strlen(cur_form)) < 0 ||
+	    write(2, "\n", 1) < 0)
+		_exit(2);
+	_exit(2);
+}
+
 static void copy_in(struct sandbox *s, uint64_t va, const uint8_t *src, int len)
 {
 	for (int o = 0; o < len; o += 0x1000)
@@ -594,6 +612,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "diffrun: cannot create the emulated sandbox\n");
 		return 2;
 	}
+	{
+		/* On the alternate stack: the alarm may hit while a form runs
+		 * natively on its small stack. */
+		struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_ONSTACK };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGALRM, &sa, NULL);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t fi = 0; fi < t.n; fi++) {
 		const struct diff_form *f = &t.v[fi];
@@ -607,6 +632,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		nforms++;
+		cur_form = f->name;
+		alarm(FORM_TIMEOUT_S);
 		/* Per-form seed: a form's cases do not depend on which forms
 		 * ran before it (so -f reproduces a full run's cases). */
 		rng_state = o.seed ^ (0x9e3779b97f4a7c15ULL * (fi + 1));
@@ -646,6 +673,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	alarm(0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (nmis) {
 		printf("forms with mismatches (mismatched/cases):\n");

@@ -585,6 +585,56 @@ static void forms_misc(struct diff_table *t)
 	SEQM(t, "xlatb", 1, K_INT, ALL, 0x48, 0x8d, 0x1b, 0xd7);
 	SEQ(t, "setc al; movzx eax,al; neg eax", 3, K_INT, ALL,
 	    0x0f, 0x92, 0xc0, 0x0f, 0xb6, 0xc0, 0xf7, 0xd8);
+
+	/* Prefix corner cases (SDM Vol. 2A 2.2.1): a REX followed by a legacy
+	 * prefix is ignored; only the last of several REX bytes counts; CS/DS/
+	 * ES/SS overrides are ignored in 64-bit mode. */
+	SEQ(t, "rex.w 66 add (rex ignored)", 1, K_INT, ALL, 0x48, 0x66, 0x01, 0xd0);
+	SEQ(t, "40 48 add (last rex wins)", 1, K_INT, ALL, 0x40, 0x48, 0x01, 0xd0);
+	SEQ(t, "66 66 f2 add16", 1, K_INT, ALL, 0x66, 0x66, 0xf2, 0x01, 0xd0);
+	SEQM(t, "cs: ss: mov eax,[m]", 1, K_INT, ALL, 0x2e, 0x36, 0x8b, 0x03);
+	/* 90 is NOP, not XCHG EAX,EAX, in 64-bit mode (no zero-extension);
+	 * 87 C0 and REX.B 90 are real exchanges (SDM Vol. 2B NOP, XCHG). */
+	SEQ(t, "xchg eax,eax (87 c0)", 1, K_INT, ALL, 0x87, 0xc0);
+	SEQ(t, "41 90 = xchg r8d,eax", 1, K_INT, ALL, 0x41, 0x90);
+	SEQ(t, "66 90 / f3 90", 2, K_INT, ALL, 0x66, 0x90, 0xf3, 0x90);
+	SEQ(t, "movsxd r32,r32 (no rex.w)", 1, K_INT, ALL, 0x63, 0xc2);
+	SEQ(t, "cmpxchg eax,eax", 1, K_INT, ALL, 0x0f, 0xb1, 0xc0);
+	SEQ(t, "xadd ecx,ecx", 1, K_INT, ALL, 0x0f, 0xc1, 0xc9);
+	SEQ(t, "cmpxchg ecx,edx (32-bit zero-extension)", 1, K_INT, ALL, 0x0f, 0xb1, 0xd1);
+	t->v[t->n - 1].tie_rax = true;
+	t->v[t->n - 1].aux = 1;
+	t->v[t->n - 1].width = 4;
+	/* RSP-relative PUSH/POP operands (SDM Vol. 2B POP: an RSP-based
+	 * destination is computed after the increment; PUSH m reads before
+	 * the decrement). */
+	SEQ(t, "push rax; push rcx; pop [rsp]", 3, K_INT, ALL, 0x50, 0x51, 0x8f, 0x04, 0x24);
+	SEQ(t, "push rax; push [rsp]; pop rdx; pop rsi", 4, K_INT, ALL,
+	    0x50, 0xff, 0x34, 0x24, 0x5a, 0x5e);
+	SEQ(t, "push rax; pop [rsp-8]", 2, K_INT, ALL, 0x50, 0x8f, 0x44, 0x24, 0xf8);
+	/* ENTER with nesting levels copies frame pointers from [rbp-8*i]
+	 * (SDM Vol. 2A ENTER); RBP points into the stack page first. */
+	SEQ(t, "enter 16,1; leave", 3, K_INT, ALL,
+	    0x48, 0x8d, 0x6c, 0x24, 0xc0, 0xc8, 0x10, 0x00, 0x01, 0xc9);
+	SEQ(t, "enter 8,3; leave", 3, K_INT, ALL,
+	    0x48, 0x8d, 0x6c, 0x24, 0xc0, 0xc8, 0x08, 0x00, 0x03, 0xc9);
+	SEQ(t, "66 enter 4,2; 66 leave", 3, K_INT, ALL,
+	    0x48, 0x8d, 0x6c, 0x24, 0xc0, 0x66, 0xc8, 0x04, 0x00, 0x02, 0x66, 0xc9);
+	/* Near control transfers inside the form. */
+	SEQ(t, "jrcxz +3; inc eax; inc edx", 2, K_INT, ALL,
+	    0xe3, 0x02, 0xff, 0xc0, 0xff, 0xc2);
+	SEQ(t, "a32 jecxz +2; inc eax", 2, K_INT, ALL, 0x67, 0xe3, 0x02, 0xff, 0xc0, 0x90);
+	SEQ(t, "call +3; jmp +4; ret 8 ... ", 4, K_INT, ALL,
+	    0x6a, 0x11, 0xe8, 0x02, 0x00, 0x00, 0x00, 0xeb, 0x03, 0xc2, 0x08, 0x00, 0x90);
+	SEQM(t, "call [m] (target in memory)", 2, K_INT, ALL,
+	     0x48, 0x8d, 0x05, 0x07, 0x00, 0x00, 0x00, 0x48, 0x89, 0x03, 0xff, 0x13, 0x90, 0x58);
+	SEQ(t, "a32 loop", 4, K_INT, ALL,
+	    0xb9, 0x02, 0x00, 0x00, 0x00, 0xff, 0xc0, 0x67, 0xe2, 0xfb);
+	/* Segment selectors as a Linux process sees them (user mode only). */
+	SEQ(t, "mov eax,cs; mov dx,ss; mov rsi,ds; mov [m],es", 4, K_INT, ALL,
+	    0x8c, 0xc8, 0x66, 0x8c, 0xd2, 0x48, 0x8c, 0xde, 0x8c, 0x03);
+	t->v[t->n - 1].user_only = true;
+	t->v[t->n - 1].mem = true;
 }
 
 /* String instructions with and without REP, both directions. */
@@ -691,6 +741,35 @@ static void forms_cross(struct diff_table *t)
 	t->v[t->n - 1].user_only = true;
 }
 
+/* Reserved ModRM.reg values of group opcodes and other encodings that
+ * decode with a length but must raise #UD when executed (SDM Vol. 2D
+ * Table A-6 "Opcode Extensions"; declen counts them as "decoded only by
+ * ringvm"). The host decides what is right: a CPU that runs one as a NOP
+ * makes a mismatch that has to be looked at. */
+static void forms_ud(struct diff_table *t)
+{
+	SEQM(t, "ud: c6 /1 [m],imm8", 1, K_INT, ALL, 0xc6, 0x0b, 0x00);
+	SEQM(t, "ud: c7 /3 [m],imm32", 1, K_INT, ALL, 0xc7, 0x1b, 0, 0, 0, 0);
+	SEQM(t, "ud: fe /2 [m]", 1, K_INT, ALL, 0xfe, 0x13);
+	SEQM(t, "ud: fe /7 [m]", 1, K_INT, ALL, 0xfe, 0x3b);
+	SEQM(t, "ud: ff /7 [m]", 1, K_INT, ALL, 0xff, 0x3b);
+	SEQ(t, "ud: lea with a register operand", 1, K_INT, ALL, 0x8d, 0xc1);
+	SEQ(t, "ud: mov r,sreg 6", 1, K_INT, ALL, 0x8c, 0xf0);
+	SEQ(t, "ud: mov sreg 7,r", 1, K_INT, ALL, 0x8e, 0xf8);
+	SEQ(t, "ud: mov cs,r", 1, K_INT, ALL, 0x8e, 0xc8);
+	SEQM(t, "ud: 0f ba /2 [m],imm8", 1, K_INT, ALL, 0x0f, 0xba, 0x13, 0x05);
+	SEQ(t, "ud: 66 0f 71 /0 x,imm8", 1, K_SSE_INT, ALL, 0x66, 0x0f, 0x71, 0xc1, 0x03);
+	SEQ(t, "ud: 66 0f 73 /7 [m]", 1, K_SSE_INT, ALL, 0x66, 0x0f, 0x73, 0x3b, 0x03);
+	SEQ(t, "ud: 66 0f d7 r,[m] (pmovmskb mem)", 1, K_SSE_INT, ALL, 0x66, 0x0f, 0xd7, 0x0b);
+	SEQ(t, "ud: lock add r,r", 1, K_INT, ALL, 0xf0, 0x01, 0xd0);
+	SEQM(t, "ud: lock cmp [m],r", 1, K_INT, ALL, 0xf0, 0x39, 0x13);
+	SEQM(t, "ud: lock mov [m],r", 1, K_INT, ALL, 0xf0, 0x89, 0x13);
+	SEQ(t, "ud: ud2", 1, K_INT, ALL, 0x0f, 0x0b);
+	SEQ(t, "ud: aaa/daa (invalid in 64-bit mode)", 1, K_INT, ALL, 0x37);
+	SEQ(t, "ud: push es (invalid in 64-bit mode)", 1, K_INT, ALL, 0x06);
+	SEQ(t, "ud: cmpxchg8b reg", 1, K_INT, ALL, 0x0f, 0xc7, 0xc9);
+}
+
 void forms_int(struct diff_table *t)
 {
 	forms_alu(t);
@@ -702,4 +781,5 @@ void forms_int(struct diff_table *t)
 	forms_misc(t);
 	forms_string(t);
 	forms_cross(t);
+	forms_ud(t);
 }

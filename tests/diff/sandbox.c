@@ -23,11 +23,14 @@
 #define SB_TSS    0x9000ULL
 #define SB_KSTACK 0xa000ULL
 
+/* The user selectors are Linux x86-64's (__USER_DS 0x2b, __USER_CS 0x33),
+ * so what the guest can observe of them (MOV from CS/SS, FNSTENV's FCS)
+ * matches the host process the native side runs in. */
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
-#define SEL_UDATA 0x1b
-#define SEL_UCODE 0x23
-#define SEL_TSS   0x28
+#define SEL_UDATA 0x2b
+#define SEL_UCODE 0x33
+#define SEL_TSS   0x38
 
 #define SB_NPAGES 15
 
@@ -116,11 +119,11 @@ static void sb_build(struct sandbox *s)
 	/* GDT (SDM Vol. 3A 3.4.5, 5.2.1 for the L bit). */
 	put64(s, SB_GDT + 0x08, 0x00209b0000000000ULL);  /* kernel code, L=1 */
 	put64(s, SB_GDT + 0x10, 0x00cf93000000ffffULL);  /* kernel data */
-	put64(s, SB_GDT + 0x18, 0x00cff3000000ffffULL);  /* user data, DPL 3 */
-	put64(s, SB_GDT + 0x20, 0x0020fb0000000000ULL);  /* user code, L=1, DPL 3 */
+	put64(s, SB_GDT + 0x28, 0x00cff3000000ffffULL);  /* user data, DPL 3 */
+	put64(s, SB_GDT + 0x30, 0x0020fb0000000000ULL);  /* user code, L=1, DPL 3 */
 	/* 64-bit busy TSS descriptor, 16 bytes (SDM Vol. 3A 8.2.3). */
-	put64(s, SB_GDT + 0x28, 0x00008b0000000067ULL | (SB_TSS << 16));
-	put64(s, SB_GDT + 0x30, 0);
+	put64(s, SB_GDT + SEL_TSS, 0x00008b0000000067ULL | (SB_TSS << 16));
+	put64(s, SB_GDT + SEL_TSS + 8, 0);
 
 	/* IDT of 64-bit interrupt gates, DPL 3 so INT n from user mode also
 	 * lands on a stub (SDM Vol. 3A 6.14.1). */
@@ -221,7 +224,11 @@ void sandbox_load(struct sandbox *s, const struct diff_state *st, uint64_t rip)
 	memset(&sr, 0, sizeof(sr));
 	seg_set(&sr.cs, s->user ? SEL_UCODE : SEL_KCODE, 0xb, true, dpl);
 	seg_set(&sr.ss, s->user ? SEL_UDATA : SEL_KDATA, 0x3, false, dpl);
-	sr.ds = sr.es = sr.fs = sr.gs = sr.ss;
+	/* DS/ES/FS/GS hold the null selector as in a Linux process; in 64-bit
+	 * mode that is usable with base 0 (SDM Vol. 3A 5.4.1.1). */
+	sr.ds = sr.ss;
+	sr.ds.selector = 0;
+	sr.es = sr.fs = sr.gs = sr.ds;
 	sr.tr.selector = SEL_TSS;
 	sr.tr.base = SB_TSS;
 	sr.tr.limit = 0x67;
@@ -229,7 +236,7 @@ void sandbox_load(struct sandbox *s, const struct diff_state *st, uint64_t rip)
 	sr.tr.present = 1;
 	sr.ldt.unusable = 1;
 	sr.gdt.base = SB_GDT;
-	sr.gdt.limit = 0x37;
+	sr.gdt.limit = SEL_TSS + 15;
 	sr.idt.base = SB_IDT;
 	sr.idt.limit = 0xfff;
 	/* Long mode with SSE enabled for the OS (SDM Vol. 3A 13.1.4: CR4.OSFXSR

@@ -3,8 +3,9 @@
  * without the generic handlers' switches (EMU-NOTES: "fast-path register
  * operands"). run.c applies x86_specialize() to each instruction it puts
  * in the decode cache; the generic handler stays the reference, and
- * anything not listed here keeps it. Semantics are identical: tests run
- * the same instructions through both (test_x86_alu vs test_x86_run). */
+ * anything not listed here keeps it. Semantics must be identical:
+ * test_x86_alu's host sweep runs every listed form through both handlers
+ * and compares each with the host CPU. */
 #include "cpu/x86/isa.h"
 
 /* MOV between registers and memory, 32 and 64 bits. A 32-bit register

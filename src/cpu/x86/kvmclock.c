@@ -46,6 +46,12 @@ static void kvmclock_calibrate(void)
 	pr_debug("kvmclock: host TSC runs at %.3f MHz", tsc_hz / 1e6);
 }
 
+uint64_t x86emu_tsc_hz(void)
+{
+	pthread_once(&kvmclock_once, kvmclock_calibrate);
+	return (uint64_t)(tsc_hz + 0.5);
+}
+
 uint64_t kvmclock_tsc_khz(void)
 {
 	pthread_once(&kvmclock_once, kvmclock_calibrate);

@@ -1,0 +1,255 @@
+#!/usr/bin/python3
+"""A real Linux guest under ringvm's software CPU against QEMU TCG.
+
+The default guest (build/guest: Debian's cloud kernel, busybox initramfs;
+tools/mkguest.sh) with the same kernel command line, 256 MiB and one vCPU,
+under:
+
+  ringvm --accel emu                 bzImage (build/guest/vmlinuz)
+  ringvm --accel emu, PVH            ELF vmlinux entered through its PVH note
+  qemu -accel tcg -M microvm         bzImage
+  qemu -accel tcg -M microvm, PVH    the same vmlinux (QEMU loads PVH ELFs too)
+  qemu -accel tcg -M pc              bzImage, through SeaBIOS
+
+Each repetition runs every configuration once, back to back (interleaved,
+so a noisy neighbour hurts all alike); the table shows medians. One run
+boots with ringvm.cmd=..., which writes 64 MiB of zeros to the initramfs
+(dd, cheap: the kernel's memset) and then times `sha256sum` of it, then
+powers off. Measured per run:
+
+  to READY           process start -> the RINGVM-GUEST-READY line on the console
+  sha256 (host)      the start and end markers around sha256sum, as the host
+                     sees them on the console (does not trust the guest's clock)
+  sha256 (guest)     the same interval by the guest's /proc/uptime (10 ms)
+  total              process start -> exit (boot, dd, sha256sum, poweroff)
+
+The digest is checked (SHA-256 of 64 MiB of zeros); a wrong one or a run
+that does not finish is reported in the table, not averaged.
+
+usage: boot.py [-n REPS] [--timeout SECONDS] [--mib N] [--out FILE]
+               [--accel kvm|emu|both] [--qemu-machine microvm|pc]
+(--accel and --qemu-machine as for bench/run.sh: this benchmark is emu vs
+TCG only, and --qemu-machine restricts the QEMU rows to that machine.)
+"""
+import argparse
+import hashlib
+import os
+import pathlib
+import re
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+RINGVM = pathlib.Path(os.environ.get("RINGVM", ROOT / "ringvm"))
+GUEST = ROOT / "build" / "guest"
+QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
+READY = b"RINGVM-GUEST-READY"
+MEM = "256M"
+
+# The quotes inside the markers keep the kernel's echo of its own command
+# line ("Command line: ...") from matching.
+CMD = ("dd if=/dev/zero of=/tmp/z bs=1M count={mib} 2>/dev/null; "
+       "read t0 x < /proc/uptime; echo BENCH-SHA-ST''ART; sha256sum /tmp/z; "
+       "echo BENCH-SHA-E''ND; read t1 x < /proc/uptime; echo BENCH-SHA-GU''EST $t0 $t1")
+
+
+class Config:
+    def __init__(self, name, argv):
+        self.name = name
+        self.argv = argv
+
+
+def configs(args, append):
+    vmlinuz, vmlinux, initrd = GUEST / "vmlinuz", GUEST / "vmlinux", GUEST / "initramfs.cpio.gz"
+
+    def ringvm(kernel):
+        return [str(RINGVM), "run", "--kernel", str(kernel), "--initrd", str(initrd),
+                "--append", append, "--accel", "emu", "--mem", MEM, "--cpus", "1",
+                "--console", "stdio", "-q", "--timeout", str(args.timeout)]
+
+    def qemu(machine, kernel):
+        return [QEMU, "-accel", "tcg", "-M", machine, "-m", MEM, "-smp", "1", "-nographic",
+                "-no-reboot", "-kernel", str(kernel), "-initrd", str(initrd), "-append", append]
+
+    out = [Config("ringvm emu", ringvm(vmlinuz)), Config("ringvm emu PVH", ringvm(vmlinux))]
+    if args.qemu_machine in (None, "microvm"):
+        out += [Config("qemu tcg microvm", qemu("microvm", vmlinuz)),
+                Config("qemu tcg microvm PVH", qemu("microvm", vmlinux))]
+    if args.qemu_machine in (None, "pc"):
+        out += [Config("qemu tcg pc", qemu("pc", vmlinuz))]
+    return out
+
+
+class Result:
+    def __init__(self):
+        self.ready = self.sha_host = self.sha_guest = self.total = None
+        self.status = None
+        self.error = None
+
+
+def run_once(argv, timeout, digest):
+    """One boot; the times of the markers as they reach the host."""
+    res = Result()
+    err = tempfile.TemporaryFile()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
+    fd = p.stdout.fileno()
+    out = b""
+    marks = {}
+    deadline = t0 + timeout
+    killed = False
+    while True:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            p.kill()
+            killed = True
+            break
+        r, _, _ = select.select([fd], [], [], left)
+        if not r:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        now = time.perf_counter() - t0
+        out += chunk
+        for m in (READY, b"BENCH-SHA-START", b"BENCH-SHA-END"):
+            if m not in marks and m in out:
+                marks[m] = now
+    try:
+        res.status = p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        res.status = p.wait()
+        killed = True
+    res.total = time.perf_counter() - t0
+    p.stdout.close()
+    err.seek(0)
+    errtext = err.read().decode(errors="replace").strip()
+    err.close()
+    text = out.decode(errors="replace").replace("\r", "")
+
+    res.ready = marks.get(READY)
+    if b"BENCH-SHA-START" in marks and b"BENCH-SHA-END" in marks:
+        res.sha_host = marks[b"BENCH-SHA-END"] - marks[b"BENCH-SHA-START"]
+    m = re.search(r"BENCH-SHA-GUEST ([\d.]+) ([\d.]+)", text)
+    if m:
+        res.sha_guest = float(m.group(2)) - float(m.group(1))
+    # Kernel messages may interleave on the console: look for the line itself.
+    m = re.search(r"^([0-9a-f]{64})  /tmp/z$", text, re.M)
+    if killed:
+        res.error = f"killed after {timeout} s"
+    elif res.ready is None:
+        res.error = "no " + READY.decode()
+    elif not m:
+        res.error = "no sha256sum output"
+    elif m.group(1) != digest:
+        res.error = f"wrong digest {m.group(1)[:16]}..."
+    elif "RINGVM-CMD-EXIT 0" not in text:
+        res.error = "command failed"
+    elif res.status != 0:
+        res.error = f"exit status {res.status}"
+    if res.error:
+        res.error += f" ({(errtext.splitlines() or ['no stderr'])[-1][:100]})"
+    return res
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(v):
+    return "n/a" if v is None else f"{v:.2f} s"
+
+
+def ratio(a, b):
+    return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
+
+
+METRICS = [("to READY", "ready"), ("sha256 (host)", "sha_host"),
+           ("sha256 (guest)", "sha_guest"), ("start to exit", "total")]
+
+
+def table(cfgs, results, mib):
+    pairs = [("ringvm emu", "qemu tcg microvm"), ("ringvm emu", "qemu tcg pc"),
+             ("ringvm emu PVH", "qemu tcg microvm PVH"), ("ringvm emu PVH", "ringvm emu")]
+    names = [c.name for c in cfgs]
+    pairs = [(a, b) for a, b in pairs if a in names and b in names]
+    w = max([len(n) for n in names] + [len(f"{a} / {b}") for a, b in pairs])
+    cols = " | ".join(f"{label:>14}" for label, _ in METRICS)
+    head = f"{'':{w}} | {cols}"
+    rule = "-" * (len(head) + 14)
+    lines = [f"sha256 = sha256sum of {mib} MiB in the guest; medians of the successful runs",
+             head + " | failed runs", rule]
+    med = {}
+    for c in cfgs:
+        ok = [r for r in results[c.name] if not r.error]
+        med[c.name] = {attr: median([getattr(r, attr) for r in ok]) for _, attr in METRICS}
+        bad = [r.error for r in results[c.name] if r.error]
+        lines.append(f"{c.name:{w}} | " +
+                     " | ".join(f"{fmt(med[c.name][a]):>14}" for _, a in METRICS) +
+                     f" | {len(bad)}/{len(results[c.name])}" + (f": {bad[0]}" if bad else ""))
+    lines += ["", "ratios (first / second; below 1.00x the first is faster)", head, rule]
+    for a, b in pairs:
+        lines.append(f"{a + ' / ' + b:{w}} | " +
+                     " | ".join(f"{ratio(med[a][x], med[b][x]):>14}" for _, x in METRICS))
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", "--reps", type=int, default=5)
+    ap.add_argument("--timeout", type=int, default=300, help="per run, seconds (default 300)")
+    ap.add_argument("--mib", type=int, default=64, help="size hashed in the guest (default 64)")
+    ap.add_argument("--accel", choices=("kvm", "emu", "both"), default="both")
+    ap.add_argument("--qemu-machine", choices=("microvm", "pc"), default=None)
+    ap.add_argument("--out", help="also write the table to this file")
+    args = ap.parse_args()
+
+    if args.accel == "kvm":
+        print("boot: skipped (--accel kvm: this benchmark is ringvm emu vs QEMU TCG)")
+        return
+    if not RINGVM.exists():
+        sys.exit(f"boot: {RINGVM} missing: run make")
+    for f in ("vmlinuz", "vmlinux", "initramfs.cpio.gz"):
+        if not (GUEST / f).exists():
+            sys.exit(f"boot: {GUEST / f} missing: run make guest")
+    if not shutil.which(QEMU):
+        sys.exit(f"boot: {QEMU} not found: run tools/deps.sh")
+
+    append = f'console=ttyS0 ringvm.cmd="{CMD.format(mib=args.mib)}"'
+    digest = hashlib.sha256(bytes(args.mib << 20)).hexdigest()
+    cfgs = configs(args, append)
+    qv = subprocess.run([QEMU, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    load = os.getloadavg()
+    header = (f"Linux guest ({GUEST}): ringvm --accel emu vs QEMU TCG ({qv}), {MEM}, 1 vCPU, "
+              f"{args.reps} interleaved reps, medians; host: {os.cpu_count()} CPUs, "
+              f"load average at start {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    print(header, file=sys.stderr)
+    results = {c.name: [] for c in cfgs}
+    for i in range(args.reps):
+        for c in cfgs:
+            r = run_once(c.argv, args.timeout, digest)
+            results[c.name].append(r)
+            print(f"  rep {i + 1}/{args.reps} {c.name}: READY {fmt(r.ready)}, sha256 "
+                  f"{fmt(r.sha_host)} (guest {fmt(r.sha_guest)}), total {fmt(r.total)}"
+                  + (f"  FAILED: {r.error}" if r.error else ""), file=sys.stderr)
+    load = os.getloadavg()
+    text = (header + f"; load average at end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n\n"
+            + table(cfgs, results, args.mib) + "\n")
+    print(text)
+    if args.out:
+        pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        pathlib.Path(args.out).write_text(text)
+    if any(r.error for rs in results.values() for r in rs):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
