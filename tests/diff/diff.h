@@ -80,7 +80,7 @@ enum diff_imm {
 
 struct diff_form {
 	char name[56];
-	uint8_t code[32];
+	uint8_t code[48];
 	uint8_t len;
 	uint8_t ninsn;          /* instructions in the sequence */
 	uint8_t kind;           /* enum diff_kind */
@@ -166,6 +166,8 @@ void sandbox_load(struct sandbox *s, const struct diff_state *st, uint64_t rip);
  * fault reached an IDT stub, 256 on shutdown, 257 on a runaway. */
 int sandbox_run(struct sandbox *s, uint64_t max_insns, uint64_t stop_rip);
 void sandbox_save(struct sandbox *s, struct diff_state *st, uint64_t *rip);
+/* Raise (vec >= 0) or drop (-1) a maskable interrupt for the guest. */
+void sandbox_irq(struct sandbox *s, int vec);
 /* The RIP pushed by the last exception delivery (valid after a fault). */
 uint64_t sandbox_fault_rip(struct sandbox *s, int vec);
 struct x86emu *sandbox_emu(struct sandbox *s);

@@ -495,7 +495,7 @@ static int selftest(void)
 {
 	static uint8_t data_in[DIFF_DATA_LEN], stack_in[0x1000];
 	struct diff_form f = { .name = "nop", .code = { 0x90 }, .len = 1, .width = 8 };
-	uint8_t code[32];
+	uint8_t code[64];
 	struct diff_state in, out;
 
 	cur_case = ~0u;
@@ -594,7 +594,7 @@ int main(int argc, char **argv)
 	forms_sse(&t);
 	if (o.list) {
 		for (size_t i = 0; i < t.n; i++) {
-			printf("%4zu %-40s", i, t.v[i].name);
+			printf("%4zu %-40s\t", i, t.v[i].name);
 			hex("", t.v[i].code, t.v[i].len);
 		}
 		return 0;

@@ -16,7 +16,8 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 
 # (name, cpl3?, assembly). The guest layout is tests/diff/diff.h's: code at
-# 0x20000000, data at 0x20002000, stack at 0x20004000; GDT 0x6000, IDT 0x7000.
+# 0x20000000, data at 0x20002000, stack at 0x20004000; GDT 0x6000 (0x08/0x10
+# kernel code/data, 0x2b/0x33 user data/code, 0x38 TSS), IDT 0x7000.
 SEQS = [
     ("int3", 0, "int3"),
     ("int80", 1, "int $0x80"),
@@ -31,21 +32,21 @@ SEQS = [
     ("syscall-nolstar", 1, "syscall"),
     ("syscall-lstar", 0,
      "mov $0xc0000082,%ecx; mov $0x20000100,%eax; xor %edx,%edx; wrmsr;"
-     "mov $0xc0000081,%ecx; xor %eax,%eax; mov $0x00130008,%edx; wrmsr; syscall"),
+     "mov $0xc0000081,%ecx; xor %eax,%eax; mov $0x00230008,%edx; wrmsr; syscall"),
     ("sysret", 0,
-     "mov $0xc0000081,%ecx; xor %eax,%eax; mov $0x00130008,%edx; wrmsr;"
+     "mov $0xc0000081,%ecx; xor %eax,%eax; mov $0x00230008,%edx; wrmsr;"
      "mov $0x20000040,%rcx; mov $0x202,%r11; sysretq"),
     ("iretq-user", 0,
-     "pushq $0x1b; pushq $0x20004f00; pushq $0x202; pushq $0x23; pushq $0x20000000; iretq"),
+     "pushq $0x2b; pushq $0x20004f00; pushq $0x202; pushq $0x33; pushq $0x20000000; iretq"),
     ("iretq-bad-cs", 0,
      "pushq $0x10; pushq $0x20004f00; pushq $0x2; pushq $0x50; pushq $0x20000000; iretq"),
     ("lretq", 0, "pushq $0x8; pushq $0x20000010; lretq"),
     ("ljmp-mem", 0, "ljmp *(%rip); .long 0x20000010; .word 0x8"),
-    ("mov-ss", 0, "mov $0x10,%eax; mov %eax,%ss; mov $0x1b,%eax; mov %eax,%ds"),
-    ("mov-ss-bad", 0, "mov $0x23,%eax; mov %eax,%ss"),
+    ("mov-ss", 0, "mov $0x10,%eax; mov %eax,%ss; mov $0x2b,%eax; mov %eax,%ds"),
+    ("mov-ss-bad", 0, "mov $0x33,%eax; mov %eax,%ss"),
     ("lgdt-garbage", 0, "lgdt 0x20002000; mov $0x10,%eax; mov %eax,%ds"),
     ("lidt-zero", 0, "lidt 0x20002100; int3"),
-    ("ltr", 0, "mov $0x28,%ax; ltr %ax"),
+    ("ltr", 0, "mov $0x38,%ax; ltr %ax"),
     ("cr0-pg-off", 0, "mov %cr0,%rax; btr $31,%rax; mov %rax,%cr0; nop; nop"),
     ("cr0-pe-off", 0,
      "mov %cr0,%rax; and $0x7ffffffe,%eax; mov %rax,%cr0; nop; .byte 0xb8,0x34,0x12; hlt"),
@@ -99,8 +100,8 @@ SEQS = [
     ("ac-check", 0,
      "mov %cr0,%rax; bts $18,%rax; mov %rax,%cr0; pushfq; orl $0x40000,(%rsp); popfq; nop"),
     ("xlat-seg", 1, "mov $0x20002000,%rbx; xlat; .byte 0x64; xlat"),
-    ("far-call-gate", 0, "lcall *(%rip); .long 0; .word 0x28"),
-    ("lar-lsl-verr", 1, "mov $0x23,%eax; lar %ax,%bx; lsl %eax,%ecx; verr %ax; verw %ax"),
+    ("far-call-gate", 0, "lcall *(%rip); .long 0; .word 0x38"),
+    ("lar-lsl-verr", 1, "mov $0x33,%eax; lar %ax,%bx; lsl %eax,%ecx; verr %ax; verw %ax"),
     ("sgdt-sidt-user", 1, "sgdt 0x20002000; sidt 0x20002010; str %ax; sldt %ax"),
     ("smsw", 1, "smsw %ax; smsw %rbx"),
     ("rdpmc", 1, "xor %ecx,%ecx; rdpmc"),
@@ -143,8 +144,8 @@ def main():
     for i, line in enumerate(lst.splitlines()):
         if i % 4:
             continue
-        # "%4zu %-40s" then " %02x" per code byte (diffrun.c, -l).
-        code = bytes(int(x, 16) for x in line[45:].split())
+        # "%4zu %-40s\t" then " %02x" per code byte (diffrun.c, -l).
+        code = bytes(int(x, 16) for x in line.split("\t", 1)[1].split())
         tail = hashlib.sha256(code).digest()[:8]
         (out / f"form-{i:04d}").write_bytes(bytes([i & 1]) + code + tail)
         n += 1

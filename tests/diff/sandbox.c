@@ -37,6 +37,7 @@
 struct sandbox {
 	struct x86emu *emu;
 	bool user;
+	int irq_vec;          /* vector the "interrupt controller" hands out */
 	uint64_t gpa[SB_NPAGES];
 	/* Each page is its own allocation, so under ASan an access that runs
 	 * off the end of a page the bus handed out is caught. */
@@ -68,10 +69,22 @@ static void sb_pio(void *opaque, uint16_t port, void *data, unsigned len, bool i
 		memset(data, 0xff, len);
 }
 
+/* A one-shot interrupt controller: the pending vector is acknowledged once,
+ * then the line drops. */
 static int sb_intr_ack(void *opaque)
 {
-	(void)opaque;
-	return -1;
+	struct sandbox *s = opaque;
+	int v = s->irq_vec;
+
+	s->irq_vec = -1;
+	x86emu_set_irq(s->emu, false);
+	return v;
+}
+
+void sandbox_irq(struct sandbox *s, int vec)
+{
+	s->irq_vec = vec;
+	x86emu_set_irq(s->emu, vec >= 0);
 }
 
 uint8_t *sandbox_ptr(struct sandbox *s, uint64_t va)
@@ -168,6 +181,7 @@ struct sandbox *sandbox_new(bool user)
 	if (!s)
 		return NULL;
 	s->user = user;
+	s->irq_vec = -1;
 	for (uint64_t pa = SB_PML4; pa <= SB_KSTACK; pa += 0x1000)
 		s->gpa[n++] = pa;
 	for (uint64_t off = 0; off < DIFF_REGION; off += 0x1000)

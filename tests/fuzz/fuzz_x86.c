@@ -7,9 +7,11 @@
  *   clang -fsanitize=fuzzer,address        libFuzzer binary (make fuzzers)
  *   cc -DFUZZ_REPLAY                       replays a corpus (make replay)
  *
- * Input layout: byte 0 selects CPL 3 (bit 0 set) or CPL 0 and how the
- * registers are seeded (bits 1-3); the next 8 KiB fill the two code pages
- * (the rest of the code pages is HLT); what follows goes to the data pages. */
+ * Input layout: byte 0 selects CPL 3 (bit 0 set) or CPL 0, how the
+ * registers are seeded (bits 1-3), and events pending at the start (bit 4:
+ * a maskable interrupt with vector 0x20 | (bits 6-7) << 6, bit 5: an NMI);
+ * the next 8 KiB fill the two code pages (the rest of the code pages is
+ * HLT); what follows goes to the data pages. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -93,6 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	x86emu_invalidate(sandbox_emu(s), 0, 0x10000);
 	x86emu_invalidate(sandbox_emu(s), DIFF_CODE_VA, DIFF_REGION);
 	sandbox_load(s, &st, DIFF_CODE_VA);
+	sandbox_irq(s, mode & 0x10 ? 0x20 | (mode & 0xc0) : -1);
+	if (mode & 0x20)
+		x86emu_nmi(sandbox_emu(s));
 
 	why = x86emu_run(sandbox_emu(s), FUZZ_MAX_INSNS);
 	if (why != X86EMU_LIMIT && why != X86EMU_HLT && why != X86EMU_SHUTDOWN &&

@@ -1,6 +1,7 @@
-/* acpi_write(): RSDP/RSDT/XSDT/MADT, found and parsed the way an OS does
- * (ACPI 6.5, 5.2.5.1 "Finding the RSDP on IA-PC Systems"). */
+/* acpi_write(): RSDP/RSDT/XSDT/MADT/FADT/FACS/DSDT, found and parsed the
+ * way an OS does (ACPI 6.5, 5.2.5.1 "Finding the RSDP on IA-PC Systems"). */
 #include <errno.h>
+#include "ringvm/acpi.h"
 #include "test_boot_common.h"
 
 static uint8_t sum8(const uint8_t *p, size_t n)
@@ -33,6 +34,39 @@ static uint8_t *table(struct guest_mem *m, uint64_t pa, const char *sig)
 	return t;
 }
 
+/* FADT (5.2.9): the fixed hardware where src/hw/acpi-pm.c has it, the
+ * FACS and a DSDT whose AML defines \\_S5 with ringvm's SLP_TYP. */
+static void check_fadt(struct guest_mem *m, uint64_t pa)
+{
+	uint8_t *fadt = table(m, pa, "FACP"), *facs, *dsdt;
+	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+				      0x0a, ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP, 0, 0 };
+
+	assert_int_equal(get_le32(fadt + 4), 276);
+	assert_int_equal(fadt[8], 6);
+	assert_int_equal(get_le16(fadt + 46), ACPI_SCI_GSI);
+	assert_int_equal(get_le32(fadt + 48), 0);          /* no SMI_CMD: ACPI mode */
+	assert_int_equal(get_le32(fadt + 56), ACPI_PM1_EVT_BLK);
+	assert_int_equal(get_le32(fadt + 64), ACPI_PM1_CNT_BLK);
+	assert_int_equal(get_le32(fadt + 76), ACPI_PM_TMR_BLK);
+	assert_int_equal(get_le32(fadt + 80), ACPI_GPE0_BLK);
+	assert_int_equal(fadt[88], 4);
+	assert_int_equal(fadt[89], 2);
+	assert_int_equal(fadt[91], 4);
+	assert_int_equal(get_le32(fadt + 112) & (1u << 4), 0);   /* fixed power button */
+	assert_int_equal(get_le32(fadt + 112) & (1u << 10), 1u << 10); /* RESET_REG_SUP */
+	assert_int_equal(fadt[116], 1);                          /* System I/O */
+	assert_int_equal(get_le64(fadt + 120), ACPI_RESET_PORT);
+	assert_int_equal(fadt[128], ACPI_RESET_VALUE);
+	facs = tb_ptr(m, get_le32(fadt + 36), 64);
+	assert_memory_equal(facs, "FACS", 4);
+	assert_int_equal(get_le32(fadt + 36) % 64, 0);
+	dsdt = table(m, get_le32(fadt + 40), "DSDT");
+	assert_int_equal(get_le32(dsdt + 4), 36 + sizeof(s5));
+	assert_memory_equal(dsdt + 36, s5, sizeof(s5));
+	assert_true(get_le32(fadt + 40) + get_le32(dsdt + 4) <= 0xf0000);
+}
+
 static void check_acpi(int ncpus)
 {
 	struct guest_mem *m = tb_mem(2 * MiB);
@@ -49,9 +83,11 @@ static void check_acpi(int ncpus)
 
 	xsdt = table(m, get_le64(rsdp + 24), "XSDT");
 	rsdt = table(m, get_le32(rsdp + 16), "RSDT");
-	assert_int_equal(get_le32(xsdt + 4), 36 + 8);
-	assert_int_equal(get_le32(rsdt + 4), 36 + 4);
+	assert_int_equal(get_le32(xsdt + 4), 36 + 16);
+	assert_int_equal(get_le32(rsdt + 4), 36 + 8);
 	assert_int_equal(get_le64(xsdt + 36), get_le32(rsdt + 36));
+	assert_int_equal(get_le64(xsdt + 44), get_le32(rsdt + 40));
+	check_fadt(m, get_le64(xsdt + 44));
 	madt = table(m, get_le64(xsdt + 36), "APIC");
 	/* Every table stays inside the reserved BIOS area. */
 	assert_true(get_le64(xsdt + 36) + get_le32(madt + 4) <= 0xf0000);
@@ -75,8 +111,14 @@ static void check_acpi(int ncpus)
 			ioapics++;
 			break;
 		case 2:
-			assert_int_equal(p[3], 0);     /* IRQ0 */
-			assert_int_equal(get_le32(p + 4), 2);
+			if (p[3] == 0) {               /* IRQ0 -> GSI 2, ISA flags */
+				assert_int_equal(get_le32(p + 4), 2);
+				assert_int_equal(get_le16(p + 8), 0);
+			} else {                       /* the SCI: level, active high */
+				assert_int_equal(p[3], ACPI_SCI_GSI);
+				assert_int_equal(get_le32(p + 4), ACPI_SCI_GSI);
+				assert_int_equal(get_le16(p + 8), 0x000d);
+			}
 			isos++;
 			break;
 		case 4:
@@ -91,7 +133,7 @@ static void check_acpi(int ncpus)
 	assert_ptr_equal(p, end);
 	assert_int_equal(cpus, ncpus);
 	assert_int_equal(ioapics, 1);
-	assert_int_equal(isos, 1);
+	assert_int_equal(isos, 2);
 	assert_int_equal(nmis, 1);
 	tb_mem_free(m);
 }
