@@ -51,6 +51,9 @@ extern const int accel_registry_nr;
  * once. NULL with a message when nothing fits. */
 const struct accel_ops *accel_select(const char *name);
 
+/* The KVM VM file descriptor (tests read in-kernel state with it). */
+int kvm_vm_fd(const struct vm *vm);
+
 /* True when /proc/cpuinfo shows vmx or svm: KVM then runs at native speed. */
 int host_has_hw_virt(void);
 

@@ -479,6 +479,13 @@ static int kvm_irqfd(struct vm *vm, unsigned gsi, int fd)
 	return ioctl(k->vm_fd, KVM_IRQFD, &irq) < 0 ? -errno : 0;
 }
 
+int kvm_vm_fd(const struct vm *vm)
+{
+	const struct kvm_vm *k = vm->accel_priv;
+
+	return k ? k->vm_fd : -1;
+}
+
 const struct accel_ops accel_kvm = {
 	.name = "kvm",
 	.probe = kvm_probe,
