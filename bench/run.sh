@@ -11,4 +11,12 @@ cd "$(dirname "$0")/.."
 [ -x ./ringvm ] || make -s ringvm
 make -s -C tests/guests >/dev/null
 mkdir -p bench/out
-exec /usr/bin/python3 bench/bench.py --out "bench/out/$(date -u +%Y%m%dT%H%M%SZ).txt" "$@"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+/usr/bin/python3 bench/bench.py --out "bench/out/$stamp.txt" "$@"
+# CPU-bound guest, ringvm emu vs QEMU TCG (bench/cpu.py; skips itself under --accel kvm).
+/usr/bin/python3 bench/cpu.py --out "bench/out/$stamp-cpu.txt" "$@"
+# The default Linux guest (build/guest): boot to RINGVM-GUEST-READY and an
+# in-guest sha256sum, ringvm emu (bzImage and PVH) vs QEMU TCG microvm and pc
+# (bench/boot.py; skips itself under --accel kvm).
+tools/mkguest.sh build/guest
+exec /usr/bin/python3 bench/boot.py --out "bench/out/$stamp-boot.txt" "$@"

@@ -66,6 +66,12 @@ int boot_write_tables(struct guest_mem *m, int ncpus, char *err, size_t errlen);
 /* Register state common to every protocol: rflags=2, APIC base. */
 void boot_regs_reset(struct boot_state *out);
 
+/* The end of the 32-bit protocols (multiboot v1, PVH), once their info
+ * block is at BOOT_INFO_ADDR: MP/ACPI tables for ncpus, then flat 32-bit
+ * protected mode, paging off, EBX = BOOT_INFO_ADDR, EIP = entry. */
+int boot_finish_flat32(struct guest_mem *m, int ncpus, uint64_t entry,
+		       struct boot_state *out, char *err, size_t errlen);
+
 /* bzpvh.c: boot a bzImage through PVH after unpacking its vmlinux on the
  * host. -ENOENT when that does not apply (the caller then does a normal
  * bzImage boot), else the PVH loader's result. */

@@ -157,3 +157,22 @@ void boot_regs_reset(struct boot_state *out)
 	 * the local APIC. */
 	out->sregs.apic_base = 0xfee00000ULL | (1ULL << 11) | (1ULL << 8);
 }
+
+int boot_finish_flat32(struct guest_mem *m, int ncpus, uint64_t entry,
+		       struct boot_state *out, char *err, size_t errlen)
+{
+	int ret = boot_write_tables(m, ncpus, err, errlen);
+
+	if (ret)
+		return ret;
+	/* Multiboot (3.2) and PVH both start in 32-bit flat protected mode
+	 * with paging and interrupts off. A20 needs nothing: guest RAM never
+	 * wraps at 1 MiB here. */
+	boot_regs_reset(out);
+	if (boot_setup_segments(m, &out->sregs, 0))
+		return boot_fail(err, errlen, -ENOMEM, "guest RAM too small for the GDT");
+	out->sregs.cr0 = X86_CR0_PE | X86_CR0_ET;
+	out->regs.rbx = BOOT_INFO_ADDR;
+	out->regs.rip = entry;
+	return 0;
+}

@@ -194,20 +194,11 @@ static int mb_load(struct guest_mem *m, const struct boot_params_in *in,
 	    mem_write(m, BOOT_MEMMAP_ADDR, mmap, (uint64_t)map.nr * 24) ||
 	    mem_write(m, BOOT_INFO_ADDR, mbi, sizeof(mbi)))
 		return boot_fail(err, errlen, -ENOMEM, "guest RAM too small for the multiboot info");
-	ret = boot_write_tables(m, in->ncpus, err, errlen);
+	ret = boot_finish_flat32(m, in->ncpus, entry, out, err, errlen);
 	if (ret)
 		return ret;
-
-	/* Machine state (3.2): EAX magic, EBX info, 32-bit flat protected
-	 * mode, paging off, interrupts off. A20 needs nothing: guest RAM
-	 * never wraps at 1 MiB here. */
-	boot_regs_reset(out);
-	if (boot_setup_segments(m, &out->sregs, 0))
-		return boot_fail(err, errlen, -ENOMEM, "guest RAM too small for the GDT");
-	out->sregs.cr0 = X86_CR0_PE | X86_CR0_ET;
+	/* Machine state (3.2): EAX magic besides EBX info. */
 	out->regs.rax = MB_BOOT_MAGIC;
-	out->regs.rbx = BOOT_INFO_ADDR;
-	out->regs.rip = entry;
 	return 0;
 }
 

@@ -119,19 +119,9 @@ static int pvh_load(struct guest_mem *m, const struct boot_params_in *in,
 	if (mem_write(m, BOOT_MEMMAP_ADDR, mm, (uint64_t)map.nr * MEMMAP_SIZE) ||
 	    mem_write(m, BOOT_INFO_ADDR, si, sizeof(si)))
 		return boot_fail(err, errlen, -ENOMEM, "guest RAM too small for start_info");
-	ret = boot_write_tables(m, in->ncpus, err, errlen);
-	if (ret)
-		return ret;
-
 	/* PVH ABI: 32-bit flat protected mode, paging off, EBX = start_info,
 	 * CS/DS/ES/SS flat with the selectors the guest reloads. */
-	boot_regs_reset(out);
-	if (boot_setup_segments(m, &out->sregs, 0))
-		return boot_fail(err, errlen, -ENOMEM, "guest RAM too small for the GDT");
-	out->sregs.cr0 = X86_CR0_PE | X86_CR0_ET;
-	out->regs.rbx = BOOT_INFO_ADDR;
-	out->regs.rip = entry;
-	return 0;
+	return boot_finish_flat32(m, in->ncpus, entry, out, err, errlen);
 }
 
 const struct boot_loader boot_pvh = {

@@ -166,6 +166,10 @@ void sandbox_load(struct sandbox *s, const struct diff_state *st, uint64_t rip);
  * fault reached an IDT stub, 256 on shutdown, 257 on a runaway. */
 int sandbox_run(struct sandbox *s, uint64_t max_insns, uint64_t stop_rip);
 void sandbox_save(struct sandbox *s, struct diff_state *st, uint64_t *rip);
+/* Stop the run after this many MMIO/PIO accesses (0: no limit); resets the
+ * count. */
+void sandbox_io_limit(struct sandbox *s, uint64_t limit);
+bool sandbox_io_limited(struct sandbox *s);
 /* Raise (vec >= 0) or drop (-1) a maskable interrupt for the guest. */
 void sandbox_irq(struct sandbox *s, int vec);
 /* The RIP pushed by the last exception delivery (valid after a fault). */

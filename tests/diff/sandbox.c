@@ -38,6 +38,7 @@ struct sandbox {
 	struct x86emu *emu;
 	bool user;
 	int irq_vec;          /* vector the "interrupt controller" hands out */
+	uint64_t io_count, io_limit;   /* device accesses; stop after the limit */
 	uint64_t gpa[SB_NPAGES];
 	/* Each page is its own allocation, so under ASan an access that runs
 	 * off the end of a page the bus handed out is caught. */
@@ -55,18 +56,41 @@ static uint8_t *sb_ram_page(void *opaque, uint64_t gpa)
 	return NULL;
 }
 
+/* Every device access counts; past the limit the run is asked to end, the
+ * way a device model leaves the CPU loop (X86EMU_IO_EXIT). A REP string
+ * instruction over MMIO otherwise does up to max_insns * its slice of
+ * accesses, which is bounded but can take minutes. */
+static void sb_io(struct sandbox *s)
+{
+	if (s->io_limit && ++s->io_count >= s->io_limit)
+		x86emu_stop(s->emu);
+}
+
 static void sb_mmio(void *opaque, uint64_t gpa, void *data, unsigned len, bool write)
 {
-	(void)opaque; (void)gpa;
+	(void)gpa;
 	if (!write)
 		memset(data, 0xff, len);
+	sb_io(opaque);
 }
 
 static void sb_pio(void *opaque, uint16_t port, void *data, unsigned len, bool in)
 {
-	(void)opaque; (void)port;
+	(void)port;
 	if (in)
 		memset(data, 0xff, len);
+	sb_io(opaque);
+}
+
+bool sandbox_io_limited(struct sandbox *s)
+{
+	return s->io_limit && s->io_count >= s->io_limit;
+}
+
+void sandbox_io_limit(struct sandbox *s, uint64_t limit)
+{
+	s->io_count = 0;
+	s->io_limit = limit;
 }
 
 /* A one-shot interrupt controller: the pending vector is acknowledged once,
@@ -278,6 +302,9 @@ void sandbox_load(struct sandbox *s, const struct diff_state *st, uint64_t rip)
 	for (int i = 0; i < 16; i++)
 		memcpy(cpu->fpu.xmm[i].b, st->xmm[i], 16);
 	cpu->halted = 0;
+	/* A stop requested by a device callback at the very end of the
+	 * previous run must not end this one. */
+	atomic_store(&cpu->stop_req, 0);
 }
 
 void sandbox_save(struct sandbox *s, struct diff_state *st, uint64_t *rip)

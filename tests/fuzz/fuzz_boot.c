@@ -4,7 +4,6 @@
  *   cc -DFUZZ_REPLAY                         replays a corpus directory
  *                                            (so `make test` needs no clang)
  * Any crash, sanitizer report or abort() below is a bug. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,6 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_REPLAY
+#include "replay.h"
+
 static int replay_one(const char *path)
 {
 	uint8_t *buf;
@@ -79,37 +80,12 @@ static int replay_one(const char *path)
 
 int main(int argc, char **argv)
 {
-	int n = 0;
+	int n;
 
 	log_threshold = LOG_ERR;
-	for (int a = 1; a < argc; a++) {
-		if (!strcmp(argv[a], "-v")) {
-			fuzz_verbose = 1;
-			continue;
-		}
-		DIR *d = opendir(argv[a]);
-		struct dirent *de;
-
-		if (!d) {
-			if (replay_one(argv[a]))
-				return 1;
-			n++;
-			continue;
-		}
-		while ((de = readdir(d))) {
-			char path[4096];
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[a], de->d_name);
-			if (replay_one(path)) {
-				closedir(d);
-				return 1;
-			}
-			n++;
-		}
-		closedir(d);
-	}
+	n = replay_args(argc, argv, &fuzz_verbose, replay_one);
+	if (n < 0)
+		return 1;
 	printf("fuzz_boot: replayed %d inputs, no crash\n", n);
 	mem_exit(&fuzz_mem);
 	return n ? 0 : 1;

@@ -8,11 +8,12 @@
  *   cc -DFUZZ_REPLAY                       replays a corpus (make replay)
  *
  * Input layout: byte 0 selects CPL 3 (bit 0 set) or CPL 0, how the
- * registers are seeded (bits 1-3), and events pending at the start (bit 4:
- * a maskable interrupt with vector 0x20 | (bits 6-7) << 6, bit 5: an NMI);
- * the next 8 KiB fill the two code pages (the rest of the code pages is
- * HLT); what follows goes to the data pages. */
-#include <dirent.h>
+ * registers are seeded (bits 1-3), events pending at the start (bit 4: a
+ * maskable interrupt, vector 0x20 + 16 * bits 1-3; bit 5: an NMI) and the
+ * CPU mode the code starts in (bits 6-7: 64-bit, real, 32-bit protected
+ * without paging, compatibility mode); the next 8 KiB fill the two code
+ * pages (the rest of the code pages is HLT); what follows goes to the data
+ * pages. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,9 @@
 
 /* Enough for loops to spin a while; each iteration is bounded. */
 #define FUZZ_MAX_INSNS 20000
+/* Device accesses per input: REP INS/OUTS/MOVS over MMIO would otherwise
+ * run FUZZ_MAX_INSNS slices of thousands of accesses each. */
+#define FUZZ_MAX_IO (1u << 18)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,6 +46,64 @@ static void fill(struct sandbox *s, uint64_t va, const uint8_t *src, size_t len,
 		memcpy(p, src + o, n);
 		memset(p + n, pad, 0x1000 - n);
 	}
+}
+
+static void seg(struct x86_segment *g, uint16_t sel, uint64_t base, uint32_t limit,
+		uint8_t type, bool db, bool l, bool gran)
+{
+	memset(g, 0, sizeof(*g));
+	g->selector = sel;
+	g->base = base;
+	g->limit = limit;
+	g->type = type;
+	g->present = 1;
+	g->s = 1;
+	g->db = db;
+	g->l = l;
+	g->g = gran;
+}
+
+/* Start outside 64-bit mode. Real mode uses cached bases that do not match
+ * the selectors, as the CPU itself does after RESET (SDM Vol. 3A 9.1.4), so
+ * the code at 0x20000000 is reachable. */
+static void start_mode(struct x86emu *e, int m)
+{
+	struct vcpu_sregs sr;
+	struct vcpu_regs r;
+
+	x86emu_get_sregs(e, &sr);
+	x86emu_get_regs(e, &r);
+	switch (m) {
+	case 1:   /* real mode */
+		sr.cr0 = X86_CR0_ET;
+		sr.cr4 = 0;
+		sr.efer = 0;
+		seg(&sr.cs, 0x2000, DIFF_CODE_VA, 0xffff, 0xb, false, false, false);
+		seg(&sr.ds, 0x2000, DIFF_DATA_VA, 0xffff, 0x3, false, false, false);
+		seg(&sr.ss, 0x2000, DIFF_STACK_VA, 0xffff, 0x3, false, false, false);
+		sr.es = sr.fs = sr.gs = sr.ds;
+		sr.idt.base = 0;
+		sr.idt.limit = 0x3ff;
+		r.rip = 0;
+		r.rsp = 0xf00;
+		break;
+	case 2:   /* 32-bit protected mode, flat, no paging */
+		sr.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
+		sr.efer = 0;
+		sr.cr4 &= ~X86_CR4_PAE;
+		seg(&sr.cs, 0x08, 0, 0xffffffff, 0xb, true, false, true);
+		seg(&sr.ds, 0x10, 0, 0xffffffff, 0x3, true, false, true);
+		sr.ss = sr.es = sr.fs = sr.gs = sr.ds;
+		r.rip = DIFF_CODE_VA;
+		r.rsp &= 0xffffffff;
+		break;
+	default:  /* compatibility mode: long mode, 32-bit code segment */
+		sr.cs.l = 0;
+		sr.cs.db = 1;
+		break;
+	}
+	x86emu_set_sregs(e, &sr);
+	x86emu_set_regs(e, &r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -95,14 +157,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	x86emu_invalidate(sandbox_emu(s), 0, 0x10000);
 	x86emu_invalidate(sandbox_emu(s), DIFF_CODE_VA, DIFF_REGION);
 	sandbox_load(s, &st, DIFF_CODE_VA);
-	sandbox_irq(s, mode & 0x10 ? 0x20 | (mode & 0xc0) : -1);
+	if (mode >> 6)
+		start_mode(sandbox_emu(s), mode >> 6);
+	sandbox_io_limit(s, FUZZ_MAX_IO);
+	sandbox_irq(s, mode & 0x10 ? 0x20 + 16 * ((mode >> 1) & 7) : -1);
 	if (mode & 0x20)
 		x86emu_nmi(sandbox_emu(s));
 
 	why = x86emu_run(sandbox_emu(s), FUZZ_MAX_INSNS);
+	/* STOPPED/IO_EXIT only come from the device-access limit. */
 	if (why != X86EMU_LIMIT && why != X86EMU_HLT && why != X86EMU_SHUTDOWN &&
-	    why != X86EMU_IO_EXIT)
-		abort();   /* nobody called x86emu_stop() */
+	    !((why == X86EMU_IO_EXIT || why == X86EMU_STOPPED) && sandbox_io_limited(s)))
+		abort();
 	/* Reading the state back must work whatever the guest did. */
 	x86emu_get_regs(sandbox_emu(s), &r);
 	x86emu_get_sregs(sandbox_emu(s), &sr);
@@ -115,6 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef FUZZ_REPLAY
 #include <signal.h>
 #include <unistd.h>
+#include "replay.h"
 
 /* libFuzzer's -timeout, for the replay: a run is bounded by FUZZ_MAX_INSNS,
  * so an input still running after this long means the emulator hangs. */
@@ -156,39 +223,13 @@ static int replay_one(const char *path)
 
 int main(int argc, char **argv)
 {
-	int n = 0;
+	int n;
 
 	log_threshold = LOG_ERR;
 	signal(SIGALRM, on_alarm);
-	for (int a = 1; a < argc; a++) {
-		DIR *d;
-		struct dirent *de;
-
-		if (!strcmp(argv[a], "-v")) {
-			fuzz_verbose = 1;
-			continue;
-		}
-		d = opendir(argv[a]);
-		if (!d) {
-			if (replay_one(argv[a]))
-				return 1;
-			n++;
-			continue;
-		}
-		while ((de = readdir(d))) {
-			char path[4096];
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[a], de->d_name);
-			if (replay_one(path)) {
-				closedir(d);
-				return 1;
-			}
-			n++;
-		}
-		closedir(d);
-	}
+	n = replay_args(argc, argv, &fuzz_verbose, replay_one);
+	if (n < 0)
+		return 1;
 	printf("fuzz_x86: replayed %d inputs, no crash\n", n);
 	for (int i = 0; i < 2; i++)
 		sandbox_free(sb[i]);

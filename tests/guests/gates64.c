@@ -13,37 +13,13 @@
  * software event delivery is not exact) and has no INT n in 64-bit mode;
  * the SDM decides this guest's expected output. */
 #include "rt.h"
-/* ---- IA-32e scaffolding (NAME-asm.S), as seen from the C side ---------- */
-struct lm_fault {
-	uint64_t vec, err, rip, cs, rflags, rsp, ss, cr2;
-	uint64_t frame;		/* where the CPU put the saved RIP */
-	uint64_t rcx, rsi, rdi;	/* at the time of the event */
-};
-extern volatile struct lm_fault lm_last;
-extern volatile struct lm_fault lm_log[16];   /* event n at lm_log[n % 16] */
-extern uint64_t lm_hook[256];   /* optional 64-bit hook per vector */
-extern volatile uint32_t lm_count;
-extern volatile uint32_t lm_resume_eip, lm_resume_esp;
-extern uint8_t lm_tss[104];
-void lm_enter(uint32_t pml4, uint32_t efer_extra);
-void lm_set_gate(unsigned vec, unsigned dpl, unsigned ist, unsigned type);
-void lm_gate_present(unsigned vec, unsigned present);
-void lm_set_mode(unsigned vec, unsigned mode);
-uint32_t lm_call64(uint32_t fn, uint32_t arg);
-uint32_t lm_try64(uint32_t fn);
-/* how: 0 = IRETQ, 1 = far RET, 2 = SYSRET; rflags for the user code. */
-void lm_user_call(uint32_t rip, uint32_t rsp, uint32_t cs, uint32_t how, uint32_t rflags);
+#include "long64.h"
 
-static uint64_t pml4[512] __attribute__((aligned(4096)));
-static uint64_t pdpt[512] __attribute__((aligned(4096)));
-static uint64_t pd[512] __attribute__((aligned(4096)));
 static uint8_t ist3[4096] __attribute__((aligned(16)));
 static uint8_t kstack[4096] __attribute__((aligned(16)));
 static uint8_t ustack[4096] __attribute__((aligned(16)));
 extern volatile uint64_t u_rsp, u_rax;
 void user_int(void), user_int_ret(void);
-
-#define TOP(s) ((uint32_t)(s) + sizeof(s))
 
 static void ud2_resumed(void)
 {
@@ -56,11 +32,7 @@ void guest_main(uint32_t magic, const uint32_t *info)
 	uint32_t n;
 
 	(void)magic, (void)info;
-	for (unsigned i = 0; i < 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x87;   /* 2 MiB, user, writable */
-	pdpt[0] = (uint32_t)pd | 7;
-	pml4[0] = (uint32_t)pdpt | 7;
-	lm_enter((uint32_t)pml4, 0);
+	lm_enter_flat(0);
 	*(volatile uint64_t *)(lm_tss + 52) = TOP(ist3);   /* IST3 */
 	lm_set_gate(8, 0, 3, 0xe);
 	printf("IA-32e mode\n");

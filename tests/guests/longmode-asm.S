@@ -2,31 +2,17 @@
  * Assembled into the 32-bit ELF with .code64: everything lies below 4 GiB,
  * so absolute 32-bit immediates work as addresses in both halves. */
 #include "guest-asm.h"
+#include "long64.h"		/* MSR_EFER, LM_PAGING_ON; not its GDT */
 
-#define MSR_EFER  0xc0000080
-#define EFER_LME  (1 << 8)
 #define EFER_LMA  (1 << 10)
-#define CR0_PG    (1 << 31)
-#define CR4_PAE   (1 << 5)
 
 	.text
 	.code32
 	.globl enter_long_mode
 enter_long_mode:
-	movl 4(%esp), %eax
-	movl %eax, %cr3
-	movl %cr4, %eax
-	orl $CR4_PAE, %eax
-	movl %eax, %cr4
-	movl $MSR_EFER, %ecx
-	rdmsr
-	orl $EFER_LME, %eax
-	wrmsr
 	/* Paging on with EFER.LME set activates IA-32e mode (EFER.LMA=1),
 	 * still in compatibility mode until CS is a 64-bit segment. */
-	movl %cr0, %eax
-	orl $CR0_PG, %eax
-	movl %eax, %cr0
+	LM_PAGING_ON 4(%esp)
 	ljmp $SEL_CODE64, $long64
 
 	.code64

@@ -6,33 +6,14 @@
  * reserved bits set in paging-structure entries (4.5.4, 4.7: RSVD),
  * the accessed/dirty flags at every level (4.8), and the register state
  * of a REP string instruction that faults half-way. The C code runs in
- * compatibility mode at CPL 0 (see paging64-asm.S); ring 3 is entered with
+ * compatibility mode at CPL 0 (see lib/long64.h); ring 3 is entered with
  * IRETQ.
  *
  * QEMU 7.2 TCG reports the reserved-bit faults with error 8/0xa (RSVD
  * without P); the SDM (4.7: "bit 3 of the error code can be set only if
  * bit 0 is also set") and KVM say 9/0xb. */
 #include "rt.h"
-/* ---- IA-32e scaffolding (NAME-asm.S), as seen from the C side ---------- */
-struct lm_fault {
-	uint64_t vec, err, rip, cs, rflags, rsp, ss, cr2;
-	uint64_t frame;		/* where the CPU put the saved RIP */
-	uint64_t rcx, rsi, rdi;	/* at the time of the event */
-};
-extern volatile struct lm_fault lm_last;
-extern volatile struct lm_fault lm_log[16];   /* event n at lm_log[n % 16] */
-extern uint64_t lm_hook[256];   /* optional 64-bit hook per vector */
-extern volatile uint32_t lm_count;
-extern volatile uint32_t lm_resume_eip, lm_resume_esp;
-extern uint8_t lm_tss[104];
-void lm_enter(uint32_t pml4, uint32_t efer_extra);
-void lm_set_gate(unsigned vec, unsigned dpl, unsigned ist, unsigned type);
-void lm_gate_present(unsigned vec, unsigned present);
-void lm_set_mode(unsigned vec, unsigned mode);
-uint32_t lm_call64(uint32_t fn, uint32_t arg);
-uint32_t lm_try64(uint32_t fn);
-/* how: 0 = IRETQ, 1 = far RET, 2 = SYSRET; rflags for the user code. */
-void lm_user_call(uint32_t rip, uint32_t rsp, uint32_t cs, uint32_t how, uint32_t rflags);
+#include "long64.h"
 
 #define PTE_P   0x001ull
 #define PTE_W   0x002ull

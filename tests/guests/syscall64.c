@@ -12,26 +12,7 @@
  * and QEMU TCG agree with the SDM and with syscall64.expect, except that
  * QEMU 7.2 accepts the non-canonical WRMSRs (KVM refuses them, as here). */
 #include "rt.h"
-/* ---- IA-32e scaffolding (NAME-asm.S), as seen from the C side ---------- */
-struct lm_fault {
-	uint64_t vec, err, rip, cs, rflags, rsp, ss, cr2;
-	uint64_t frame;		/* where the CPU put the saved RIP */
-	uint64_t rcx, rsi, rdi;	/* at the time of the event */
-};
-extern volatile struct lm_fault lm_last;
-extern volatile struct lm_fault lm_log[16];   /* event n at lm_log[n % 16] */
-extern uint64_t lm_hook[256];   /* optional 64-bit hook per vector */
-extern volatile uint32_t lm_count;
-extern volatile uint32_t lm_resume_eip, lm_resume_esp;
-extern uint8_t lm_tss[104];
-void lm_enter(uint32_t pml4, uint32_t efer_extra);
-void lm_set_gate(unsigned vec, unsigned dpl, unsigned ist, unsigned type);
-void lm_gate_present(unsigned vec, unsigned present);
-void lm_set_mode(unsigned vec, unsigned mode);
-uint32_t lm_call64(uint32_t fn, uint32_t arg);
-uint32_t lm_try64(uint32_t fn);
-/* how: 0 = IRETQ, 1 = far RET, 2 = SYSRET; rflags for the user code. */
-void lm_user_call(uint32_t rip, uint32_t rsp, uint32_t cs, uint32_t how, uint32_t rflags);
+#include "long64.h"
 
 #define MSR_EFER           0xc0000080
 #define MSR_STAR           0xc0000081
@@ -53,9 +34,6 @@ extern volatile struct user_seen user_seen;
 extern volatile uint64_t sc_calls;
 void syscall_entry(void), user64(void), k_syscall(void);
 
-static uint64_t pml4[512] __attribute__((aligned(4096)));
-static uint64_t pdpt[512] __attribute__((aligned(4096)));
-static uint64_t pd[512] __attribute__((aligned(4096)));
 static uint8_t kstack[4096] __attribute__((aligned(16)));
 static uint8_t sstack[4096] __attribute__((aligned(16)));
 static uint8_t ustack[4096] __attribute__((aligned(16)));
@@ -87,11 +65,7 @@ void guest_main(uint32_t magic, const uint32_t *info)
 	/* IF will be set in ring 3: keep every 8259 line masked. */
 	pic_remap(0x20, 0x28);
 
-	for (unsigned i = 0; i < 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x87;   /* 2 MiB, user, writable */
-	pdpt[0] = (uint32_t)pd | 7;
-	pml4[0] = (uint32_t)pdpt | 7;
-	lm_enter((uint32_t)pml4, EFER_SCE);
+	lm_enter_flat(EFER_SCE);
 	*(volatile uint64_t *)(lm_tss + 4) = (uint32_t)kstack + sizeof(kstack);
 
 	/* STAR[47:32]: SYSCALL CS (SS = +8); STAR[63:48]: SYSRET base (64-bit

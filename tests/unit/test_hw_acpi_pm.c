@@ -1,18 +1,10 @@
 /* The ACPI fixed hardware (src/hw/acpi-pm.c): PM1 status write-one-to-
  * clear, enables, the SCI level on GSI 9, S5 power off, the power button
  * and the PM timer's rate. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <string.h>
 #include <time.h>
-#include <cmocka.h>
 #include "ringvm/acpi.h"
-#include "ringvm/bus.h"
-#include "ringvm/vm.h"
+#include "hw-fixture.h"
 
-static struct vm the_vm;
 static int sci_level = -1, sci_changes;
 
 static int fake_irq_line(struct vm *vm, unsigned gsi, int level)
@@ -28,8 +20,7 @@ static const struct accel_ops fake_accel = { .name = "fake", .irq_line = fake_ir
 
 static int setup(void **state)
 {
-	memset(&the_vm, 0, sizeof(the_vm));
-	atomic_store(&the_vm.state, VM_RUNNING);
+	hw_setup(state);
 	the_vm.accel = &fake_accel;
 	sci_level = -1;
 	sci_changes = 0;
@@ -40,21 +31,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	acpi_pm_exit(&the_vm);
-	bus_free(&the_vm.bus[BUS_PIO]);
-	return 0;
-}
-
-static uint32_t in(uint16_t port, unsigned size)
-{
-	uint32_t v = 0;
-
-	bus_dispatch(&the_vm, BUS_PIO, port, &v, size, false);
-	return v;
-}
-
-static void out(uint16_t port, unsigned size, uint32_t v)
-{
-	bus_dispatch(&the_vm, BUS_PIO, port, &v, size, true);
+	return hw_teardown(state);
 }
 
 static void test_sci_en_always_set(void **state)

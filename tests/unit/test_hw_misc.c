@@ -1,44 +1,7 @@
 /* The small ISA devices on a bare VM: i8042 (probe sequence, reset, port
  * 0x61), debug-exit, boot-timer and the POST port. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <string.h>
 #include <errno.h>
-#include <cmocka.h>
-#include "ringvm/bus.h"
-#include "ringvm/hw.h"
-#include "ringvm/vm.h"
-
-static struct vm the_vm;
-
-static int setup(void **state)
-{
-	memset(&the_vm, 0, sizeof(the_vm));
-	atomic_store(&the_vm.state, VM_RUNNING);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	hw_exit(&the_vm);
-	bus_free(&the_vm.bus[BUS_PIO]);
-	return 0;
-}
-
-static uint32_t in(uint16_t port, unsigned size)
-{
-	uint32_t v = 0;
-
-	bus_dispatch(&the_vm, BUS_PIO, port, &v, size, false);
-	return v;
-}
-
-static void out(uint16_t port, unsigned size, uint32_t v)
-{
-	bus_dispatch(&the_vm, BUS_PIO, port, &v, size, true);
-}
+#include "hw-fixture.h"
 
 /* Linux's i8042_command(): send, then poll OBF for each result byte. */
 static int kbc_read(void)
@@ -225,17 +188,17 @@ static void test_post_port(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_i8042_probe_sequence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_i8042_aux_loop_and_no_mouse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_i8042_keyboard_answers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_i8042_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_i8042_reset_by_output_port, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_port61_toggles, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_port61_left_to_pit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_debugexit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_debugexit_widths, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_boottimer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_post_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_i8042_probe_sequence, hw_setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_i8042_aux_loop_and_no_mouse, hw_setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_i8042_keyboard_answers, hw_setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_i8042_reset, hw_setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_i8042_reset_by_output_port, hw_setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_port61_toggles, hw_setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_port61_left_to_pit, hw_setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_debugexit, hw_setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_debugexit_widths, hw_setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_boottimer, hw_setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_post_port, hw_setup, hw_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,44 +1,14 @@
 /* PCI configuration mechanism #1 on a bare VM: the host bridge, absent
  * devices, the enable bit, byte/word lanes, and a registered device with
  * writable bits and a sizable BAR. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <string.h>
 #include <errno.h>
-#include <cmocka.h>
-#include "ringvm/bus.h"
-#include "ringvm/hw.h"
 #include "ringvm/pci.h"
-#include "ringvm/vm.h"
-
-static struct vm the_vm;
+#include "hw-fixture.h"
 
 static int setup(void **state)
 {
-	memset(&the_vm, 0, sizeof(the_vm));
+	hw_setup(state);
 	return pci_init(&the_vm);
-}
-
-static int teardown(void **state)
-{
-	hw_exit(&the_vm);
-	bus_free(&the_vm.bus[BUS_PIO]);
-	return 0;
-}
-
-static uint32_t in(uint16_t port, unsigned size)
-{
-	uint32_t v = 0;
-
-	bus_dispatch(&the_vm, BUS_PIO, port, &v, size, false);
-	return v;
-}
-
-static void out(uint16_t port, unsigned size, uint32_t v)
-{
-	bus_dispatch(&the_vm, BUS_PIO, port, &v, size, true);
 }
 
 static uint32_t conf1_addr(unsigned bus, unsigned dev, unsigned fn, unsigned reg)
@@ -200,12 +170,12 @@ static void test_no_host(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_host_bridge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_absent_devices, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_address_register, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disabled_address, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_registered_device, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_control, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_bridge, setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_absent_devices, setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_address_register, setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_disabled_address, setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_registered_device, setup, hw_teardown),
+		cmocka_unit_test_setup_teardown(test_reset_control, setup, hw_teardown),
 		cmocka_unit_test(test_no_host),
 	};
 

@@ -39,6 +39,10 @@ static void mov_imm64(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->rm]
 static void mov_imm32(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->rm] = (uint32_t)i->imm; }
 
 static void lea64(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->reg] = x86_ea_inl(c, i); }
+/* LEA with a 32-bit destination: the offset at the address size (already
+ * masked by x86_ea_inl), then truncated or zero-extended to 32 bits (SDM
+ * Vol. 2A LEA, the operand/address size table). */
+static void lea32(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->reg] = (uint32_t)x86_ea_inl(c, i); }
 
 /* ALU register forms: dst op= src with lazy flags (flags.c). */
 #define ALU_RR(name, size, type, lfop, expr, store)                               \
@@ -104,15 +108,80 @@ static void cmp_mem32(struct x86_cpu *c, const struct x86_insn *i)
 	x86_lf(c, LF_SUB, 4, (uint32_t)(a - b), a, b);
 }
 
-/* Near Jcc and JMP in 64-bit mode (target canonical check kept). */
-static void jcc64(struct x86_cpu *c, const struct x86_insn *i)
+/* x86_cond() (flags.c) for a constant condition: the lazy states that
+ * compare-and-branch code leaves (CMP/SUB, TEST/AND/OR/XOR, and ZF/SF of
+ * any operation) are answered inline from the recorded operands, the rest
+ * by x86_cond(). Jcc is about one instruction in six, so its condition is
+ * worth not calling and not switching on (EMU-NOTES "lazy flags"). The
+ * answers are those of x86_cond(), case by case. */
+static inline __attribute__((always_inline)) bool cond_inl(struct x86_cpu *c, const int cc)
 {
-	if (x86_cond(c, i->op & 15)) {
-		uint64_t t = c->rip + i->imm;
-		if (unlikely((uint64_t)((int64_t)(t << 16) >> 16) != t))
-			x86_fault(c, X86_GP, 0);
-		c->rip = t;
+	const struct x86_lazy *lf = &c->lf;
+	const unsigned size = lf->size;
+
+	if (unlikely(lf->op == LF_NONE))
+		return x86_cond(c, cc);
+	if ((cc >> 1) == 2)              /* E: ZF */
+		return ((lf->res & x86_mask((int)size)) == 0) ^ (cc & 1);
+	if ((cc >> 1) == 4)              /* S: SF */
+		return ((lf->res >> (size * 8 - 1)) & 1) ^ (cc & 1);
+	if (lf->op == LF_SUB && ((cc >> 1) == 1 || (cc >> 1) == 3 || (cc >> 1) >= 6)) {
+		uint64_t m = x86_mask((int)size), a = lf->src1 & m, b = lf->src2 & m;
+		int sh = 64 - (int)size * 8;
+		int64_t sa = (int64_t)(a << sh) >> sh, sb = (int64_t)(b << sh) >> sh;
+		bool r;
+
+		switch (cc >> 1) {
+		case 1: r = a < b; break;        /* B: CF */
+		case 3: r = a <= b; break;       /* BE: CF or ZF */
+		case 6: r = sa < sb; break;      /* L: SF != OF */
+		default: r = sa <= sb; break;    /* LE */
+		}
+		return r ^ (cc & 1);
 	}
+	if (lf->op == LF_LOGIC && (cc >> 1) != 5) {
+		/* CF = OF = 0 (SDM Vol. 2A AND/OR/TEST/XOR "Flags Affected"). */
+		uint64_t res = lf->res & x86_mask((int)size);
+		bool zf = res == 0, sf = (res >> (size * 8 - 1)) & 1, r;
+
+		switch (cc >> 1) {
+		case 0: case 1: r = false; break; /* O, B */
+		case 3: r = zf; break;            /* BE */
+		case 6: r = sf; break;            /* L */
+		default: r = zf || sf; break;     /* LE */
+		}
+		return r ^ (cc & 1);
+	}
+	return x86_cond(c, cc);
+}
+
+/* Near Jcc, one handler per condition. 64-bit code: the target must be
+ * canonical (SDM Vol. 2A Jcc "Operation"). 32-bit operand size outside
+ * 64-bit mode: the target is truncated to 32 bits and checked against the
+ * CS limit; in compatibility mode there is no limit check (as ctrl.c's
+ * near_target()). */
+#define JCC(cc)                                                                   static void jcc64_##cc(struct x86_cpu *c, const struct x86_insn *i)               {                                                                                 	if (cond_inl(c, cc)) {                                                    		uint64_t t = c->rip + i->imm;                                     		if (unlikely((uint64_t)((int64_t)(t << 16) >> 16) != t))          			x86_fault(c, X86_GP, 0);                                  		c->rip = t;                                                       	}                                                                         }                                                                                 static void jcc32_##cc(struct x86_cpu *c, const struct x86_insn *i)               {                                                                                 	if (cond_inl(c, cc)) {                                                    		uint64_t t = (uint32_t)(c->rip + i->imm);                         		if (c->mode != MODE_LONG && unlikely(t > c->seg[S_CS].limit))     			x86_fault(c, X86_GP, 0);                                  		c->rip = t;                                                       	}                                                                         }
+JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
+JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
+#undef JCC
+
+static const x86_handler jcc64_fn[16] = {
+	jcc64_0, jcc64_1, jcc64_2, jcc64_3, jcc64_4, jcc64_5, jcc64_6, jcc64_7,
+	jcc64_8, jcc64_9, jcc64_10, jcc64_11, jcc64_12, jcc64_13, jcc64_14, jcc64_15,
+};
+static const x86_handler jcc32_fn[16] = {
+	jcc32_0, jcc32_1, jcc32_2, jcc32_3, jcc32_4, jcc32_5, jcc32_6, jcc32_7,
+	jcc32_8, jcc32_9, jcc32_10, jcc32_11, jcc32_12, jcc32_13, jcc32_14, jcc32_15,
+};
+
+/* Jcc's handler for this code size and operand size, or NULL (16-bit). */
+static x86_handler pick_jcc(const struct x86_insn *i, int code_size)
+{
+	if (code_size == 8)
+		return jcc64_fn[i->op & 15];
+	if (i->opsz == 4)
+		return jcc32_fn[i->op & 15];
+	return NULL;
 }
 
 /* SHL/SAL, SHR, SAR of a register by an immediate (C1 /4 /5 /6 /7); the
@@ -236,7 +305,7 @@ void x86_specialize(struct x86_insn *i, int code_size)
 		if (op < 0x40 && (op & 7) < 4 && (op & 1)) {
 			if (reg)
 				h = pick_rr(op, q);
-			else if ((op & ~2) == 0x39 && i->adsz == 8)
+			else if ((op & ~2) == 0x39 && i->adsz >= 4)
 				h = q ? cmp_mem64 : cmp_mem32;
 		} else if (op == 0x85 && reg) {
 			h = q ? test_rr64 : test_rr32;
@@ -247,14 +316,14 @@ void x86_specialize(struct x86_insn *i, int code_size)
 		} else if (op == 0x89 || op == 0x8b) {
 			if (reg)
 				h = op == 0x89 ? (q ? mov_rm_r64 : mov_rm_r32) : (q ? mov_r_rm64 : mov_r_rm32);
-			else if (i->adsz == 8)
+			else if (i->adsz >= 4)
 				h = op == 0x89 ? (q ? mov_store64 : mov_store32) : (q ? mov_load64 : mov_load32);
 		} else if (op >= 0xb8 && op <= 0xbf) {
 			h = q ? mov_imm64 : mov_imm32;
-		} else if (op == 0x8d && q && i->adsz == 8 && !reg) {
-			h = lea64;
-		} else if (op >= 0x70 && op <= 0x7f && code_size == 8) {
-			h = jcc64;
+		} else if (op == 0x8d && !reg) {
+			h = q ? lea64 : lea32;
+		} else if (op >= 0x70 && op <= 0x7f) {
+			h = pick_jcc(i, code_size);
 		} else if (code_size == 8 && q && op >= 0x50 && op <= 0x57) {
 			h = push_r64;
 		} else if (code_size == 8 && q && op >= 0x58 && op <= 0x5f) {
@@ -265,8 +334,8 @@ void x86_specialize(struct x86_insn *i, int code_size)
 			h = ret64;
 		}
 	} else if (i->map == 1) {
-		if (i->op >= 0x80 && i->op <= 0x8f && code_size == 8)
-			h = jcc64;
+		if (i->op >= 0x80 && i->op <= 0x8f)
+			h = pick_jcc(i, code_size);
 		else if (i->op == 0xb6)
 			h = movzx_b;
 		else if (i->op == 0xb7)

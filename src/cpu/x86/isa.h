@@ -66,9 +66,10 @@ uint64_t x86_ea_inl(struct x86_cpu *c, const struct x86_insn *i)
 	return a & x86_mask(i->adsz);
 }
 
-/* Guest memory fast path for 64-bit mode: one soft-TLB compare and a copy
- * through the host addend (EMU-NOTES "soft TLB"), using mmu.c's tag layout
- * from system.h. Anything unusual (other modes with segment limits, MMIO,
+/* Guest memory fast path for 64-bit mode and flat-ish 32-bit protected
+ * mode: one soft-TLB compare and a copy through the host addend (EMU-NOTES
+ * "soft TLB"), using mmu.c's tag layout from system.h. Anything unusual
+ * (real/V86/compatibility mode, unusual segments, MMIO,
  * page-crossing, a TLB miss, alignment checking at CPL 3) takes mmu.c's
  * full path, which also fills the TLB. Code pages never carry a write tag,
  * so writes to them still reach x86_code_written(). */
@@ -79,9 +80,26 @@ const struct x86_tlb_entry *x86_tlb_fast(struct x86_cpu *c, int seg, uint64_t of
 	const struct x86_tlb_entry *t;
 	uint64_t l, key;
 
-	if (unlikely(c->mode != MODE_LONG || (c->cpl == 3 && (c->rflags & F_AC))))
+	if (unlikely(c->cpl == 3 && (c->rflags & F_AC)))
 		return NULL;
-	l = off + (seg >= S_FS ? c->seg[seg].base : 0);
+	if (likely(c->mode == MODE_LONG)) {
+		l = off + (seg >= S_FS ? c->seg[seg].base : 0);
+	} else if (c->mode == MODE_PROT) {
+		/* Legacy protected mode: only a usable, expand-up data segment
+		 * (writable for a write), where mmu.c's x86_seg_lin() checks
+		 * nothing but the limit (SDM Vol. 3A 5.3, 5.4.1); anything
+		 * else, or an offset beyond the limit, takes the full path,
+		 * which raises the fault. */
+		const struct x86_seg *s = &c->seg[seg];
+		uint32_t need = write ? 0x2 : 0;
+
+		if ((s->attr & (SEG_UNUSABLE | 0xc | need)) != need ||
+		    off + (uint64_t)size - 1 > s->limit)
+			return NULL;
+		l = (s->base + off) & 0xffffffffULL;
+	} else {
+		return NULL;
+	}
 	if (unlikely((l & 0xfff) + (unsigned)size > 0x1000))
 		return NULL;
 	t = &c->tlb[(l >> 12) & (TLB_SIZE - 1)];
