@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "ringvm/acpi.h"
+#include "ringvm/boot.h"
 #include "ringvm/console.h"
 #include "ringvm/log.h"
 #include "ringvm/loop.h"
@@ -40,6 +41,9 @@ static const char usage_run[] =
 	"  --accel NAME        auto, kvm or emu (default auto)\n"
 	"  --console SPEC      stdio, file:PATH or none (default stdio)\n"
 	"  --timeout SECONDS   stop the guest after this long (exit status 124)\n"
+	"  --boot-protocol P   auto (a bzImage is unpacked on the host and entered\n"
+	"                      through PVH when it can be) or linux (always the\n"
+	"                      bzImage's own 64-bit entry and decompressor)\n"
 	"  --trace FILE        emu: write an instruction trace to FILE\n"
 	"  --trace-limit N     emu: at most N traced instructions (default 100000)\n"
 	"  -v, --verbose       more messages (repeat for debug)\n"
@@ -123,6 +127,7 @@ static int cmd_run(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "trace", required_argument, NULL, 'T' },
 		{ "trace-limit", required_argument, NULL, 'L' },
+		{ "boot-protocol", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -145,6 +150,12 @@ static int cmd_run(int argc, char **argv)
 		case 'A': cfg.accel = optarg; break;
 		case 'C': cfg.console = optarg; break;
 		case 'T': cfg.trace = optarg; break;
+		case 'B':
+			if (!strcmp(optarg, "linux"))
+				boot_prefer_pvh = false;
+			else if (strcmp(optarg, "auto"))
+				return bad_usage("--boot-protocol '%s': choose auto or linux", optarg);
+			break;
 		case 'm':
 			if (parse_size(optarg, &cfg.mem_size) < 0)
 				return bad_usage("--mem '%s': not a size (try 256M or 2G)", optarg);

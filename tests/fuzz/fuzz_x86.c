@@ -1,6 +1,7 @@
 /* Fuzz target for ringvm's software x86 CPU: the input is an instruction
- * stream run in a small 64-bit guest (tests/diff/sandbox.c: 4-level paging,
- * GDT/TSS, an IDT whose vectors all land on HLT stubs, 15 pages of RAM).
+ * stream run in a small guest (tests/diff/sandbox.c: 4-level paging,
+ * GDT/TSS, an IDT whose vectors all land on HLT stubs, 15 pages of RAM),
+ * started in 64-bit, real, protected or compatibility mode.
  * The emulator must never crash, never run past the instruction limit, and
  * never touch host memory outside the guest pages (each page is a separate
  * allocation, so ASan sees an overrun). Built two ways:
