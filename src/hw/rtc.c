@@ -1,27 +1,37 @@
 /* CMOS real-time clock (Motorola MC146818A datasheet) at index port 0x70 and
- * data port 0x71.
+ * data port 0x71, interrupting on ISA IRQ 8.
  *
- * The time registers are computed from the host's UTC clock on every read,
- * plus an offset the guest can change by writing them, so the clock never
- * drifts and needs no timer. The update cycle is never in progress (UIP is
- * always 0): a reader can never catch it half way. Alarm and periodic
- * interrupts are not delivered; register C still reports the update-ended
- * flag so polling guests see seconds tick. Bytes 0x0e-0x7f are battery-
- * backed RAM, preset with the memory sizes PC firmware (SeaBIOS) reads. */
+ * The time is the host's UTC clock plus an offset the guest changes by
+ * writing the time registers, so the clock never drifts. Nothing counts in
+ * the background: every access works out from the host clock what the chip
+ * would have done since the last one (update cycles at each whole second of
+ * the RTC's time, alarm matches, periodic ticks) and sets register C's flags
+ * for it. A timerfd in the VM's event loop wakes us only when an enabled
+ * interrupt is due, so an idle guest costs no host CPU; without an event loop
+ * (unit tests) the flags still appear on the next access.
+ *
+ * Bytes 0x0e-0x7f are battery-backed RAM, preset with the memory sizes PC
+ * firmware (SeaBIOS) reads. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 #include "ringvm/bus.h"
 #include "ringvm/hw.h"
+#include "ringvm/irq.h"
 #include "ringvm/log.h"
+#include "ringvm/loop.h"
 #include "ringvm/memory.h"
 #include "ringvm/util.h"
 #include "ringvm/vm.h"
 #include "hw/hw-priv.h"
 
 #define RTC_PORT 0x70
+#define RTC_GSI  8       /* ISA IRQ 8 on the PC/AT */
 
 /* Register map (datasheet Figure 3) */
 #define RTC_SECONDS       0x00
@@ -41,6 +51,9 @@
 #define RTC_CENTURY       0x32  /* PC/AT convention, also ACPI FADT default */
 
 #define REG_A_UIP  0x80
+#define REG_A_DV   0x70  /* divider control, bits 6-4 */
+#define REG_A_DV_32K 0x20  /* 010: 32.768 kHz time base, running */
+#define REG_A_RS   0x0f  /* periodic rate select */
 #define REG_B_SET  0x80
 #define REG_B_PIE  0x40
 #define REG_B_AIE  0x20
@@ -53,20 +66,99 @@
 #define REG_C_UF   0x10
 #define REG_D_VRT  0x80
 
+#define NS_PER_SEC 1000000000LL
+/* "The UIP bit ... goes high 244 µs before the update cycle begins"
+ * (datasheet, Register A): a reader that finds UIP clear has at least that
+ * long to read the time registers before they change. */
+#define RTC_UIP_NS 244000LL
+/* Host timer floor: periodic rates above 1024 Hz (RS 3-5) are delivered at
+ * most this often; PF is one flag, so the ticks in between coalesce into it
+ * the way they do on the chip when the guest reads C late. */
+#define RTC_MIN_TIMER_NS (NS_PER_SEC / 1024)
+
 struct rtc {
 	struct vm *vm;
+	struct irq_line irq;
 	uint8_t index;
 	uint8_t cmos[128];
-	int64_t offset;          /* guest time minus host time, seconds */
-	int64_t last_c_read;     /* guest time when register C was last read */
+	/* The divider chain's time, in ns, is host CLOCK_REALTIME + offset_ns;
+	 * while the time runs its whole seconds are the RTC's seconds. */
+	int64_t offset_ns;
+	/* The time does not advance while SET is 1 or the divider is not at
+	 * 010 (datasheet, "SET" and "DV2-DV0"); it is then frozen_sec. */
+	bool frozen;
+	int64_t frozen_sec;
+	int64_t last_sec;        /* RTC second at the last evaluation */
+	int64_t last_pi;         /* periodic tick index at the last evaluation */
+	uint8_t flags;           /* register C's PF/AF/UF, until C is read */
+	int level;               /* what we drive on IRQ 8 (IRQF) */
+	int tfd;                 /* timerfd in vm->loop, or -1 */
+	bool in_loop;
+	int64_t last_fire_ns;    /* host time of the last timer wake-up */
 };
 
-static int64_t rtc_now(const struct rtc *r)
+static int64_t host_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec + r->offset;
+	return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static bool rtc_div_running(const struct rtc *r)
+{
+	return (r->cmos[RTC_REG_A] & REG_A_DV) == REG_A_DV_32K;
+}
+
+/* The RTC's time in whole seconds at host time h. */
+static int64_t rtc_sec_at(const struct rtc *r, int64_t h)
+{
+	return r->frozen ? r->frozen_sec : floor_div(h + r->offset_ns, NS_PER_SEC);
+}
+
+static int64_t rtc_now(const struct rtc *r)
+{
+	return rtc_sec_at(r, host_ns());
+}
+
+/* Periodic interrupt period in 32.768 kHz cycles (datasheet Table 3,
+ * 32.768 kHz time base): RS 3-15 give 2^(RS-1) cycles (8192 Hz down to
+ * 2 Hz, 6 = 1024 Hz); RS 1 and 2 repeat RS 8 and 9 (256 and 128 Hz);
+ * RS 0 is off. */
+static int64_t rtc_period_cycles(const struct rtc *r)
+{
+	unsigned rs = r->cmos[RTC_REG_A] & REG_A_RS;
+
+	if (!rs)
+		return 0;
+	return rs <= 2 ? 1LL << (rs + 6) : 1LL << (rs - 1);
+}
+
+/* Which periodic tick the divider is in at host time h: ticks fall on the
+ * divider's 32.768 kHz cycles, counted from the top of its second. */
+static int64_t rtc_periodic_index(const struct rtc *r, int64_t h, int64_t period)
+{
+	__int128 cycles = (__int128)(h + r->offset_ns) * 32768;
+
+	cycles = cycles >= 0 ? cycles / NS_PER_SEC : -((-cycles + NS_PER_SEC - 1) / NS_PER_SEC);
+	return (int64_t)(cycles >= 0 ? cycles / period : -((-cycles + period - 1) / period));
+}
+
+/* The host time at which periodic tick idx begins (rounded up, so that a
+ * timer at that time finds the tick already counted). */
+static int64_t rtc_periodic_start(const struct rtc *r, int64_t idx, int64_t period)
+{
+	__int128 ns = (__int128)idx * period * NS_PER_SEC;
+
+	ns = ns >= 0 ? (ns + 32767) / 32768 : -((-ns) / 32768);
+	return (int64_t)ns - r->offset_ns;
 }
 
 static uint8_t rtc_to_bcd(unsigned v)
@@ -163,7 +255,14 @@ static void rtc_write_time(struct rtc *r, uint8_t reg, uint8_t val)
 		pr_guest("rtc: guest wrote an impossible date (reg %#x = %#x)", reg, val);
 		return;
 	}
-	r->offset += (int64_t)nt - (int64_t)t;
+	/* Whole seconds only: setting the time does not reset the divider,
+	 * so the update cycle keeps its phase (datasheet, "SET"). */
+	if (r->frozen) {
+		r->frozen_sec += (int64_t)nt - (int64_t)t;
+	} else {
+		r->offset_ns += ((int64_t)nt - (int64_t)t) * NS_PER_SEC;
+		r->last_sec += (int64_t)nt - (int64_t)t;  /* a set is no update */
+	}
 }
 
 static bool rtc_is_time_reg(uint8_t reg)
@@ -177,26 +276,187 @@ static bool rtc_is_time_reg(uint8_t reg)
 	}
 }
 
-static uint8_t rtc_read_reg(struct rtc *r, uint8_t reg)
+/* An alarm byte of 11xxxxxx matches any value ("don't care", datasheet,
+ * "Alarm"); otherwise it is compared with the time byte in the current
+ * data mode. */
+static bool rtc_alarm_field(uint8_t alarm, uint8_t time)
 {
-	int64_t now;
+	return (alarm & 0xc0) == 0xc0 || alarm == time;
+}
+
+static bool rtc_alarm_match(const struct rtc *r, int64_t t)
+{
+	int64_t s = t % 86400;
+
+	if (s < 0)
+		s += 86400;
+	return rtc_alarm_field(r->cmos[RTC_SECONDS_ALARM], rtc_encode(r, (unsigned)(s % 60))) &&
+	       rtc_alarm_field(r->cmos[RTC_MINUTES_ALARM], rtc_encode(r, (unsigned)(s / 60 % 60))) &&
+	       rtc_alarm_field(r->cmos[RTC_HOURS_ALARM], rtc_encode_hour(r, (unsigned)(s / 3600)));
+}
+
+/* IRQF = PF·PIE + AF·AIE + UF·UIE (datasheet, Register C), driven as a
+ * level on IRQ 8 until register C is read. Under the emulated platform
+ * IRQ 8 is ISA edge-triggered and the rising level is the edge. */
+static void rtc_set_irq(struct rtc *r)
+{
+	int level = (r->flags & r->cmos[RTC_REG_B] & (REG_C_PF | REG_C_AF | REG_C_UF)) != 0;
+
+	if (level == r->level)
+		return;
+	r->level = level;
+	irq_line_set(&r->irq, level);
+}
+
+/* Account for what the chip did between the last evaluation and host time
+ * h: an update cycle ends at each whole second while the time runs
+ * (setting UF, and AF if that second matches the alarm), a periodic tick at
+ * each period boundary while the divider runs (setting PF). The flags are
+ * set whether or not their interrupts are enabled (datasheet, Register C). */
+static void rtc_update(struct rtc *r, int64_t h)
+{
+	int64_t period = rtc_period_cycles(r);
+
+	if (!r->frozen) {
+		int64_t s = rtc_sec_at(r, h);
+
+		if (s > r->last_sec) {
+			/* A day holds every hh:mm:ss the alarm can match. */
+			int64_t t = s - r->last_sec > 86400 ? s - 86399 : r->last_sec + 1;
+
+			r->flags |= REG_C_UF;
+			for (; t <= s; t++) {
+				if (rtc_alarm_match(r, t)) {
+					r->flags |= REG_C_AF;
+					break;
+				}
+			}
+		}
+		r->last_sec = s;  /* a host clock stepped back just resyncs */
+	}
+	if (rtc_div_running(r) && period) {
+		int64_t pi = rtc_periodic_index(r, h, period);
+
+		if (pi != r->last_pi)
+			r->flags |= REG_C_PF;
+		r->last_pi = pi;
+	}
+	rtc_set_irq(r);
+}
+
+/* Start counting afresh from host time h (after a mode change). */
+static void rtc_resync(struct rtc *r, int64_t h)
+{
+	int64_t period = rtc_period_cycles(r);
+
+	if (!r->frozen)
+		r->last_sec = rtc_sec_at(r, h);
+	if (period)
+		r->last_pi = rtc_periodic_index(r, h, period);
+}
+
+/* Program the host timer for the next moment an enabled interrupt could
+ * become due, or stop it. Nothing is due while IRQF is already high: the
+ * line cannot rise again before the guest reads C, which re-arms. */
+static void rtc_arm(struct rtc *r, int64_t h)
+{
+	struct itimerspec its = { 0 };
+	uint8_t b = r->cmos[RTC_REG_B];
+	int64_t next = INT64_MAX, period = rtc_period_cycles(r);
+
+	if (r->tfd < 0)
+		return;
+	if (!r->level) {
+		if (!r->frozen && (b & (REG_B_UIE | REG_B_AIE)))
+			next = (rtc_sec_at(r, h) + 1) * NS_PER_SEC - r->offset_ns;
+		if (rtc_div_running(r) && period && (b & REG_B_PIE)) {
+			int64_t p = rtc_periodic_start(r, rtc_periodic_index(r, h, period) + 1, period);
+
+			if (p < r->last_fire_ns + RTC_MIN_TIMER_NS)
+				p = r->last_fire_ns + RTC_MIN_TIMER_NS;
+			if (p < next)
+				next = p;
+		}
+	}
+	if (next != INT64_MAX) {
+		if (next <= 0)
+			next = 1;  /* 0 would disarm */
+		its.it_value.tv_sec = (time_t)(next / NS_PER_SEC);
+		its.it_value.tv_nsec = (long)(next % NS_PER_SEC);
+	}
+	if (timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		pr_debug("rtc: timerfd_settime: %s", strerror(errno));
+}
+
+/* Event loop thread: an interrupt may be due. */
+static void rtc_timer_cb(void *opaque, uint32_t events)
+{
+	struct rtc *r = opaque;
+	uint64_t n;
+	int64_t h;
+
+	(void)events;
+	vm_lock(r->vm);
+	/* Nothing to read means a re-arm beat us to it; evaluating is
+	 * harmless either way. */
+	if (read(r->tfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		pr_debug("rtc: timerfd read: %s", strerror(errno));
+	h = host_ns();
+	r->last_fire_ns = h;
+	rtc_update(r, h);
+	rtc_arm(r, h);
+	vm_unlock(r->vm);
+}
+
+/* Register A or B changes: freeze or restart the time per SET and DV. */
+static void rtc_set_mode(struct rtc *r, uint8_t reg, uint8_t val, int64_t h)
+{
+	bool old_div = rtc_div_running(r), new_div, frozen;
+	int64_t s = rtc_sec_at(r, h);
+
+	r->cmos[reg] = val;
+	new_div = rtc_div_running(r);
+	frozen = !new_div || (r->cmos[RTC_REG_B] & REG_B_SET);
+	if (!old_div && new_div) {
+		/* "When the divider chain is taken out of reset, the first
+		 * update cycle begins one-half second later" (datasheet,
+		 * "DV2-DV0"). */
+		r->offset_ns = r->frozen_sec * NS_PER_SEC + NS_PER_SEC / 2 - h;
+	} else if (r->frozen && !frozen) {
+		/* SET cleared: the divider kept running, so the next update
+		 * comes at its next whole second, counting on from the time
+		 * the guest loaded. */
+		r->offset_ns += (r->frozen_sec - floor_div(h + r->offset_ns, NS_PER_SEC)) * NS_PER_SEC;
+	}
+	if (!r->frozen && frozen)
+		r->frozen_sec = s;
+	r->frozen = frozen;
+	rtc_resync(r, h);
+}
+
+static uint8_t rtc_read_reg(struct rtc *r, uint8_t reg, int64_t h)
+{
 	uint8_t v;
 
 	if (rtc_is_time_reg(reg))
 		return rtc_read_time(r, reg);
 	switch (reg) {
 	case RTC_REG_A:
-		return r->cmos[RTC_REG_A] & (uint8_t)~REG_A_UIP;
+		v = r->cmos[RTC_REG_A] & (uint8_t)~REG_A_UIP;
+		/* SET=1 inhibits updates and clears UIP (datasheet). */
+		if (!r->frozen && (h + r->offset_ns) - floor_div(h + r->offset_ns, NS_PER_SEC) * NS_PER_SEC >=
+				      NS_PER_SEC - RTC_UIP_NS)
+			v |= REG_A_UIP;
+		return v;
 	case RTC_REG_C:
-		/* An update cycle ends every second; report UF once per
-		 * second that passed since the last read (reading clears). */
-		now = rtc_now(r);
-		v = 0;
-		if (now != r->last_c_read)
-			v |= REG_C_UF;
-		r->last_c_read = now;
-		if ((v & REG_C_UF) && (r->cmos[RTC_REG_B] & REG_B_UIE))
+		/* Reading C clears all its flags and drops IRQF (datasheet,
+		 * Register C). */
+		v = r->flags;
+		if (r->level)
 			v |= REG_C_IRQF;
+		r->flags = 0;
+		rtc_set_irq(r);
+		rtc_arm(r, h);
 		return v;
 	case RTC_REG_D:
 		return REG_D_VRT;  /* the battery is always good */
@@ -205,22 +465,26 @@ static uint8_t rtc_read_reg(struct rtc *r, uint8_t reg)
 	}
 }
 
-static void rtc_write_reg(struct rtc *r, uint8_t reg, uint8_t val)
+static void rtc_write_reg(struct rtc *r, uint8_t reg, uint8_t val, int64_t h)
 {
 	if (rtc_is_time_reg(reg)) {
 		rtc_write_time(r, reg, val);
+		rtc_arm(r, h);
 		return;
 	}
 	switch (reg) {
 	case RTC_REG_A:
-		r->cmos[RTC_REG_A] = val & (uint8_t)~REG_A_UIP;
+		rtc_set_mode(r, RTC_REG_A, val & (uint8_t)~REG_A_UIP, h);
+		rtc_arm(r, h);
 		break;
 	case RTC_REG_B:
-		/* SET stops updates while the guest loads new values; ours
-		 * are applied field by field, so there is nothing to hold. */
-		if (val & (REG_B_PIE | REG_B_AIE | REG_B_UIE))
-			pr_debug("rtc: interrupts enabled (B=%#x) but not delivered", val);
-		r->cmos[RTC_REG_B] = val;
+		/* Setting SET also clears UIE (datasheet, "SET"); the chip
+		 * clears it, and Linux's rtc-cmos sets both anyway. */
+		if (val & REG_B_SET)
+			val &= (uint8_t)~REG_B_UIE;
+		rtc_set_mode(r, RTC_REG_B, val, h);
+		rtc_set_irq(r);  /* a new enable can raise IRQF for a pending flag */
+		rtc_arm(r, h);
 		break;
 	case RTC_REG_C:
 	case RTC_REG_D:
@@ -234,20 +498,29 @@ static void rtc_write_reg(struct rtc *r, uint8_t reg, uint8_t val)
 static uint64_t rtc_io_read(void *opaque, uint64_t off, unsigned size)
 {
 	struct rtc *r = opaque;
+	int64_t h;
 
+	(void)size;
 	if (off == 0)
 		return 0xff;  /* the index register is write-only */
-	return rtc_read_reg(r, r->index);
+	h = host_ns();
+	rtc_update(r, h);
+	return rtc_read_reg(r, r->index, h);
 }
 
 static void rtc_io_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
 	struct rtc *r = opaque;
+	int64_t h;
 
-	if (off == 0)
+	(void)size;
+	if (off == 0) {
 		r->index = (uint8_t)val & 0x7f;  /* bit 7: NMI mask, not modelled */
-	else
-		rtc_write_reg(r, r->index, (uint8_t)val);
+		return;
+	}
+	h = host_ns();
+	rtc_update(r, h);
+	rtc_write_reg(r, r->index, (uint8_t)val, h);
 }
 
 static const struct bus_ops rtc_ops = {
@@ -293,24 +566,52 @@ static void rtc_set_memory_sizes(struct rtc *r, const struct guest_mem *m)
 	r->cmos[0x2f] = (uint8_t)sum;
 }
 
+static void rtc_free(struct rtc *r)
+{
+	if (r->in_loop)
+		loop_del_fd(r->vm->loop, r->tfd);
+	if (r->tfd >= 0)
+		close(r->tfd);
+	free(r);
+}
+
 int rtc_init(struct vm *vm)
 {
 	struct rtc *r = calloc(1, sizeof(*r));
+	int64_t h = host_ns();
 	int ret;
 
 	if (!r)
 		return -ENOMEM;
 	r->vm = vm;
+	r->tfd = -1;
+	irq_line_init(&r->irq, vm, RTC_GSI);
 	/* 32.768 kHz time base, 1024 Hz rate; 24-hour BCD, as PC firmware
 	 * programs it. */
 	r->cmos[RTC_REG_A] = 0x26;
 	r->cmos[RTC_REG_B] = REG_B_24H;
 	r->cmos[RTC_REG_D] = REG_D_VRT;
 	rtc_set_memory_sizes(r, &vm->mem);
-	r->last_c_read = rtc_now(r);
+	rtc_resync(r, h);
+	if (vm->loop) {
+		/* CLOCK_REALTIME, absolute: the update cycle follows the host's
+		 * wall-clock seconds, and so should the wake-ups. */
+		r->tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (r->tfd < 0) {
+			ret = -errno;
+			goto err;
+		}
+		ret = loop_add_fd(vm->loop, r->tfd, EPOLLIN, rtc_timer_cb, r);
+		if (ret < 0)
+			goto err;
+		r->in_loop = true;
+	}
 	ret = bus_register(vm, BUS_PIO, RTC_PORT, 2, &rtc_ops, r);
 	if (ret < 0)
-		free(r);
+		goto err;
+	return 0;
+err:
+	rtc_free(r);
 	return ret;
 }
 
@@ -319,5 +620,5 @@ void rtc_exit(struct vm *vm)
 	const struct bus_range *b = bus_find(&vm->bus[BUS_PIO], RTC_PORT);
 
 	if (b && b->ops == &rtc_ops)
-		free(b->opaque);
+		rtc_free(b->opaque);
 }

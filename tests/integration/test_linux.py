@@ -322,6 +322,10 @@ def test_clocksource_is_kvm_clock(session):
 
 @pytest.mark.parametrize("name,cmd", WORKLOAD, ids=[w[0] for w in WORKLOAD])
 def test_workload_matches_host(session, host, name, cmd):
+    if cmd != WORKLOAD[0][1]:
+        # The data file comes from the first step; make it here if that step
+        # has not run (a -k selection), silently.
+        cmd = f"{{ [ -s data ] || {{ {WORKLOAD[0][1]}; }} >/dev/null; }} && {cmd}"
     status, out, secs = session.sh("mkdir -p /tmp/w && cd /tmp/w && " + cmd, timeout=WORK_TIMEOUT)
     print(f"\nworkload {name}: {secs:.1f} s in the guest (wall, host-side)")
     hstatus, hout = host[name]

@@ -1,15 +1,24 @@
 /* CMOS RTC through ports 0x70/0x71 of a bare VM: host time in BCD and
- * binary, 12-hour mode, setting the clock, NVRAM and memory sizes. */
+ * binary, 12-hour mode, setting the clock, NVRAM and memory sizes; the
+ * update-ended, periodic and alarm flags in register C, UIP, SET, and the
+ * IRQ 8 level seen through a fake accelerator, with and without an event
+ * loop driving the RTC's timer. */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "ringvm/bus.h"
 #include "ringvm/hw.h"
+#include "ringvm/loop.h"
 #include "ringvm/util.h"
 #include "ringvm/vm.h"
 
@@ -30,9 +39,28 @@ static void cmos_write(uint8_t idx, uint8_t v)
 	assert_int_equal(bus_dispatch(&the_vm, BUS_PIO, 0x71, &v, 1, true), 0);
 }
 
+/* The fake accelerator: what the RTC drives on its line. */
+static atomic_int irq_level, irq_rises, irq_bad_gsi;
+
+static int fake_irq_line(struct vm *vm, unsigned gsi, int level)
+{
+	if (gsi != 8)
+		atomic_store(&irq_bad_gsi, 1);
+	if (level && !atomic_load(&irq_level))
+		atomic_fetch_add(&irq_rises, 1);
+	atomic_store(&irq_level, level);
+	return 0;
+}
+
+static const struct accel_ops fake_accel = { .name = "fake", .irq_line = fake_irq_line };
+
 static int setup_mem(uint64_t low, uint64_t high)
 {
 	memset(&the_vm, 0, sizeof(the_vm));
+	the_vm.accel = &fake_accel;
+	atomic_store(&irq_level, 0);
+	atomic_store(&irq_rises, 0);
+	atomic_store(&irq_bad_gsi, 0);
 	the_vm.mem.nr = high ? 2 : 1;
 	the_vm.mem.r[0].size = low;
 	the_vm.mem.r[1].gpa = 4 * GiB;
@@ -67,7 +95,8 @@ static time_t cmos_time(int binary)
 
 	do {
 		memset(&tm, 0, sizeof(tm));
-		assert_false(cmos_read(0x0a) & 0x80);
+		while (cmos_read(0x0a) & 0x80)
+			;
 		sec = cmos_read(0x00);
 		tm.tm_min = (int)(binary ? cmos_read(0x02) : bcd(cmos_read(0x02)));
 		tm.tm_hour = (int)(binary ? cmos_read(0x04) : bcd(cmos_read(0x04)));
@@ -155,9 +184,12 @@ static void test_guest_sets_clock(void **state)
 
 static void test_status_registers_and_nvram(void **state)
 {
+	/* SET holds updates, so UIP cannot be caught high by chance. */
+	cmos_write(0x0b, 0x82);
 	assert_int_equal(cmos_read(0x0a), 0x26);
 	cmos_write(0x0a, 0xa6);            /* UIP is read-only */
 	assert_int_equal(cmos_read(0x0a), 0x26);
+	cmos_write(0x0b, 0x02);
 	assert_int_equal(cmos_read(0x0d), 0x80);  /* valid RAM and time */
 	cmos_write(0x0d, 0x00);
 	assert_int_equal(cmos_read(0x0d), 0x80);
@@ -197,6 +229,351 @@ static void test_memory_sizes_high(void **state)
 	assert_int_equal(cmos_read(0x34) | cmos_read(0x35) << 8, 0);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Poll register A (any access brings the RTC up to date, the way a guest
+ * polling UIP would) until IRQ 8 rises; returns the seconds it took. */
+static double wait_irq_polling(double limit)
+{
+	double t0 = now_s();
+
+	while (!atomic_load(&irq_level) && now_s() - t0 < limit)
+		(void)cmos_read(0x0a);
+	return now_s() - t0;
+}
+
+/* Without touching the RTC: only its timer in the event loop can raise
+ * the line. */
+static double wait_irq_sleeping(double limit)
+{
+	double t0 = now_s();
+
+	while (!atomic_load(&irq_level) && now_s() - t0 < limit)
+		sleep_ms(1);
+	return now_s() - t0;
+}
+
+static void test_update_interrupt(void **state)
+{
+	uint8_t c;
+
+	cmos_write(0x0b, 0x12);            /* UIE, 24-hour BCD */
+	(void)cmos_read(0x0c);
+	assert_true(wait_irq_polling(1.5) < 1.3);
+	assert_int_equal(atomic_load(&irq_level), 1);
+	c = cmos_read(0x0c);
+	assert_int_equal(c & 0x90, 0x90);  /* IRQF | UF */
+	assert_int_equal(c & 0x20, 0);     /* no alarm matched: AF clear */
+	/* Reading C dropped the line and cleared the flags. */
+	assert_int_equal(atomic_load(&irq_level), 0);
+	c = cmos_read(0x0c);
+	assert_int_equal(c & 0x90, 0);
+	assert_int_equal(atomic_load(&irq_bad_gsi), 0);
+	/* The flag is set with the interrupt disabled too, without IRQF. */
+	cmos_write(0x0b, 0x02);
+	{
+		double t0 = now_s();
+		do
+			c = cmos_read(0x0c);
+		while (!(c & 0x10) && now_s() - t0 < 1.2);
+		assert_true(now_s() - t0 < 1.1);
+		assert_int_equal(c & 0x80, 0);
+	}
+	/* Enabling UIE with UF pending raises IRQF at once. */
+	sleep_ms(1100);
+	cmos_write(0x0b, 0x12);
+	assert_int_equal(atomic_load(&irq_level), 1);
+	assert_int_equal(atomic_load(&irq_rises), 2);
+}
+
+/* Count PF over 0.3 s by reading C (which clears it) as fast as we can. */
+static int count_pf(double secs)
+{
+	double t0 = now_s();
+	int n = 0;
+
+	(void)cmos_read(0x0c);
+	while (now_s() - t0 < secs)
+		if (cmos_read(0x0c) & 0x40)
+			n++;
+	return n;
+}
+
+static void test_periodic_flag_rate(void **state)
+{
+	int n;
+
+	/* Register A RS=6 (the PC default) is 1024 Hz: PF keeps coming. The
+	 * count is only bounded above, since a busy host can make our polling
+	 * slower than the period and the ticks then merge in the one flag. */
+	n = count_pf(0.3);
+	assert_in_range(n, 10, 320);
+	/* RS=10: 64 Hz, slow enough to count each tick (19.2 in 0.3 s; a
+	 * little slack below for a loaded host); RS=15: 2 Hz; RS=0: none. */
+	cmos_write(0x0a, 0x2a);
+	n = count_pf(0.3);
+	assert_in_range(n, 15, 21);
+	cmos_write(0x0a, 0x2f);
+	n = count_pf(0.3);
+	assert_in_range(n, 0, 1);
+	cmos_write(0x0a, 0x20);
+	assert_int_equal(count_pf(0.3), 0);
+	/* With the divider held in reset there are no ticks either. */
+	cmos_write(0x0a, 0x76);
+	assert_int_equal(count_pf(0.1), 0);
+	assert_int_equal(atomic_load(&irq_rises), 0);  /* PIE was never on */
+}
+
+static void test_alarm(void **state)
+{
+	uint8_t c;
+
+	/* Load 12:00:01 with SET, alarm at 12:00:02, then let it run. */
+	cmos_write(0x0b, 0x82);
+	cmos_write(0x04, 0x12);
+	cmos_write(0x02, 0x00);
+	cmos_write(0x00, 0x01);
+	cmos_write(0x05, 0x12);
+	cmos_write(0x03, 0x00);
+	cmos_write(0x01, 0x02);
+	cmos_write(0x0b, 0x22);            /* AIE, 24-hour BCD */
+	(void)cmos_read(0x0c);
+	assert_true(wait_irq_polling(1.5) < 1.3);
+	assert_int_equal(cmos_read(0x00), 0x02);
+	c = cmos_read(0x0c);
+	assert_int_equal(c & 0xb0, 0xb0);  /* IRQF | AF | UF */
+	assert_int_equal(atomic_load(&irq_level), 0);
+	/* 12:00:03 does not match: UF only, no interrupt. */
+	sleep_ms(1050);
+	c = cmos_read(0x0c);
+	assert_int_equal(c & 0xb0, 0x10);
+	assert_int_equal(atomic_load(&irq_rises), 1);
+	/* "Don't care" (0xC0-0xFF) in all three: every second matches. */
+	cmos_write(0x01, 0xc0);
+	cmos_write(0x03, 0xff);
+	cmos_write(0x05, 0xd5);
+	assert_true(wait_irq_polling(1.5) < 1.3);
+	assert_int_equal(cmos_read(0x0c) & 0xa0, 0xa0);
+}
+
+static void test_set_freezes_updates(void **state)
+{
+	double t0;
+	uint8_t c;
+
+	cmos_write(0x0b, 0x82);            /* SET */
+	cmos_write(0x00, 0x10);
+	(void)cmos_read(0x0c);
+	t0 = now_s();
+	while (now_s() - t0 < 1.2) {
+		assert_int_equal(cmos_read(0x00), 0x10);
+		assert_int_equal(cmos_read(0x0a) & 0x80, 0);  /* no UIP either */
+	}
+	assert_int_equal(cmos_read(0x0c) & 0x10, 0);
+	/* SET also clears UIE (datasheet): writing both leaves UIE off. */
+	cmos_write(0x0b, 0x92);
+	assert_int_equal(cmos_read(0x0b), 0x82);
+	/* Cleared, the clock counts on from what was loaded. */
+	cmos_write(0x0b, 0x02);
+	t0 = now_s();
+	while (cmos_read(0x00) == 0x10 && now_s() - t0 < 1.2)
+		;
+	assert_true(now_s() - t0 < 1.1);
+	assert_int_equal(cmos_read(0x00), 0x11);
+	assert_int_equal(cmos_read(0x0c) & 0x10, 0x10);
+	/* Out of divider reset, the first update comes half a second later
+	 * (datasheet, DV2-DV0). */
+	cmos_write(0x0a, 0x76);
+	cmos_write(0x0a, 0x26);
+	t0 = now_s();
+	(void)cmos_read(0x0c);
+	do
+		c = cmos_read(0x0c);
+	while (!(c & 0x10) && now_s() - t0 < 1.2);
+	/* Never early; late only by how slowly a busy host lets us poll. */
+	assert_true(now_s() - t0 > 0.49);
+	assert_true(now_s() - t0 < 0.7);
+}
+
+static void test_uip(void **state)
+{
+	double t0;
+	int seen = 0;
+
+	/* The window is 244 µs a second. The RTC's seconds turn with the
+	 * host's (the guest has not reset the divider), so sleep to 10 ms
+	 * before a host second and spin through it: a fresh time slice makes
+	 * a busy host unlikely to hide the window. Three tries at most. */
+	for (int i = 0; i < 3 && !seen; i++) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (ts.tv_nsec >= 990000000)
+			ts.tv_sec++;
+		ts.tv_nsec = 990000000;
+		clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL);
+		t0 = now_s();
+		while (!seen && now_s() - t0 < 0.02)
+			seen = cmos_read(0x0a) & 0x80;
+	}
+	assert_true(seen);
+	/* It stays up for about 244 µs, then the update ends: UF. */
+	(void)cmos_read(0x0c);
+	t0 = now_s();
+	while ((cmos_read(0x0a) & 0x80) && now_s() - t0 < 0.1)
+		;
+	assert_true(now_s() - t0 < 0.1);
+	assert_int_equal(cmos_read(0x0c) & 0x10, 0x10);
+}
+
+/* The same with an event loop: the RTC's own timer raises IRQ 8 while
+ * nobody touches the chip. */
+static struct loop *loop;
+static pthread_t loop_thread;
+
+static void *loop_main(void *arg)
+{
+	loop_run(arg);
+	return NULL;
+}
+
+static int setup_loop(void **state)
+{
+	memset(&the_vm, 0, sizeof(the_vm));
+	the_vm.accel = &fake_accel;
+	atomic_store(&irq_level, 0);
+	atomic_store(&irq_rises, 0);
+	atomic_store(&irq_bad_gsi, 0);
+	the_vm.mem.nr = 1;
+	the_vm.mem.r[0].size = 64 * MiB;
+	the_vm.mem.ram_size = 64 * MiB;
+	loop = loop_new();
+	assert_non_null(loop);
+	the_vm.loop = loop;
+	assert_int_equal(rtc_init(&the_vm), 0);
+	assert_int_equal(pthread_create(&loop_thread, NULL, loop_main, loop), 0);
+	return 0;
+}
+
+static int teardown_loop(void **state)
+{
+	loop_stop(loop);
+	pthread_join(loop_thread, NULL);
+	teardown(state);
+	loop_free(loop);
+	return 0;
+}
+
+/* Whether any timerfd of this process is armed, from /proc/self/fdinfo
+ * ("it_value: (0, 0)" when disarmed). The RTC's is the only one here. */
+static int timerfd_armed(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int armed = 0, timers = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		char path[300], target[64], line[128];
+		ssize_t n;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = 0;
+		if (!strstr(target, "timerfd"))
+			continue;
+		timers++;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "it_value:", 9) && !strstr(line, "(0, 0)"))
+				armed = 1;
+		fclose(f);
+	}
+	closedir(d);
+	assert_int_equal(timers, 1);
+	return armed;
+}
+
+static void test_timer_update_interrupt(void **state)
+{
+	/* Nothing enabled: no interrupt however long we wait, and no host
+	 * timer either (an idle guest costs no host CPU). */
+	assert_int_equal(timerfd_armed(), 0);
+	sleep_ms(1100);
+	assert_int_equal(atomic_load(&irq_rises), 0);
+	assert_int_equal(timerfd_armed(), 0);
+	/* Clear the UF that is pending by now first: enabling UIE with it
+	 * set would raise the line at once. */
+	(void)cmos_read(0x0c);
+	cmos_write(0x0b, 0x12);            /* UIE */
+	assert_true(wait_irq_sleeping(1.5) < 1.3);
+	/* The line stays up until the "handler" reads C; until then the
+	 * timer has nothing to do and stays off. */
+	sleep_ms(50);
+	assert_int_equal(atomic_load(&irq_level), 1);
+	assert_int_equal(timerfd_armed(), 0);
+	assert_int_equal(cmos_read(0x0c) & 0x90, 0x90);
+	assert_int_equal(atomic_load(&irq_level), 0);
+	assert_int_equal(timerfd_armed(), 1);
+	assert_true(wait_irq_sleeping(1.5) < 1.3);
+	assert_int_equal(atomic_load(&irq_rises), 2);
+	assert_int_equal(atomic_load(&irq_bad_gsi), 0);
+}
+
+/* Act as the guest's handler: read C whenever the line is up. */
+static int count_periodic_irqs(double secs)
+{
+	double t0 = now_s();
+	int n0 = atomic_load(&irq_rises);
+
+	(void)cmos_read(0x0c);
+	while (now_s() - t0 < secs)
+		if (atomic_load(&irq_level))
+			assert_int_equal(cmos_read(0x0c) & 0xc0, 0xc0);
+	return atomic_load(&irq_rises) - n0;
+}
+
+static void test_timer_periodic_interrupt(void **state)
+{
+	int n;
+
+	cmos_write(0x0a, 0x2a);            /* RS=10: 64 Hz */
+	cmos_write(0x0b, 0x42);            /* PIE */
+	n = count_periodic_irqs(0.3);
+	assert_in_range(n, 15, 21);
+	/* RS=3 asks for 8192 Hz: the host timer stays at 1024 Hz or less
+	 * and the ticks coalesce in PF. */
+	cmos_write(0x0a, 0x23);
+	n = count_periodic_irqs(0.3);
+	assert_in_range(n, 10, 310);
+	/* PIE off: no more interrupts, and no host timer. */
+	cmos_write(0x0b, 0x02);
+	(void)cmos_read(0x0c);
+	assert_int_equal(timerfd_armed(), 0);
+	n = atomic_load(&irq_rises);
+	sleep_ms(100);
+	assert_int_equal(atomic_load(&irq_rises), n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +584,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_status_registers_and_nvram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_sizes_low, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_sizes_high, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_interrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_periodic_flag_rate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_freezes_updates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timer_update_interrupt, setup_loop, teardown_loop),
+		cmocka_unit_test_setup_teardown(test_timer_periodic_interrupt, setup_loop, teardown_loop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,75 @@ ALU_RI(or_ri32, 4, uint32_t, LF_LOGIC, a | b, 1)
 ALU_RI(xor_ri64, 8, uint64_t, LF_LOGIC, a ^ b, 1)
 ALU_RI(xor_ri32, 4, uint32_t, LF_LOGIC, a ^ b, 1)
 
+/* ALU with a memory operand, 32 and 64 bits, no LOCK (EMU-NOTES "fast
+ * paths"): Gv op= [mem] (03 0B 23 2B 33) and [mem] op= Gv (01 09 21 29
+ * 31) or imm (81/83 /0 /1 /4 /5 /6). The memory destination is written
+ * before the flags are recorded, so a write that faults leaves the flags
+ * as they were (nothing an instruction that faults does is visible). */
+#define ALU_LOAD(name, size, type, lfop, expr)                                    \
+static void name(struct x86_cpu *c, const struct x86_insn *i)                     \
+{                                                                                 \
+	uint64_t b = x86_read_inl(c, i->seg, x86_ea_inl(c, i), size);             \
+	uint64_t a = (type)c->r[i->reg], r = (type)(expr);                        \
+	c->r[i->reg] = r;                                                         \
+	x86_lf(c, lfop, size, r, a, b);                                           \
+}
+#define ALU_STORE(name, size, type, lfop, expr, src)                              \
+static void name(struct x86_cpu *c, const struct x86_insn *i)                     \
+{                                                                                 \
+	uint64_t off = x86_ea_inl(c, i);                                          \
+	uint64_t a = x86_read_inl(c, i->seg, off, size), b = (type)(src);         \
+	uint64_t r = (type)(expr);                                                \
+	x86_write_inl(c, i->seg, off, size, r);                                   \
+	x86_lf(c, lfop, size, r, a, b);                                           \
+}
+#define ALU_MEM_ALL(op, lfop, expr)                                               \
+	ALU_LOAD(op##_load64, 8, uint64_t, lfop, expr)                            \
+	ALU_LOAD(op##_load32, 4, uint32_t, lfop, expr)                            \
+	ALU_STORE(op##_store64, 8, uint64_t, lfop, expr, c->r[i->reg])            \
+	ALU_STORE(op##_store32, 4, uint32_t, lfop, expr, c->r[i->reg])            \
+	ALU_STORE(op##_mi64, 8, uint64_t, lfop, expr, i->imm)                     \
+	ALU_STORE(op##_mi32, 4, uint32_t, lfop, expr, i->imm)
+ALU_MEM_ALL(addm, LF_ADD, a + b)
+ALU_MEM_ALL(subm, LF_SUB, a - b)
+ALU_MEM_ALL(andm, LF_LOGIC, a & b)
+ALU_MEM_ALL(orm, LF_LOGIC, a | b)
+ALU_MEM_ALL(xorm, LF_LOGIC, a ^ b)
+
+/* CMP [mem], imm (81/83 /7). */
+static void cmp_mi64(struct x86_cpu *c, const struct x86_insn *i)
+{
+	uint64_t a = x86_read_inl(c, i->seg, x86_ea_inl(c, i), 8), b = i->imm;
+	x86_lf(c, LF_SUB, 8, a - b, a, b);
+}
+
+static void cmp_mi32(struct x86_cpu *c, const struct x86_insn *i)
+{
+	uint64_t a = x86_read_inl(c, i->seg, x86_ea_inl(c, i), 4), b = (uint32_t)i->imm;
+	x86_lf(c, LF_SUB, 4, (uint32_t)(a - b), a, b);
+}
+
+/* Handler for an ALU op (0 ADD .. 7 CMP) with a memory operand: form 0
+ * [mem] op= reg, 1 reg op= [mem], 2 [mem] op= imm; NULL where there is
+ * none (ADC, SBB, and the CMP forms cmp_mem* covers). */
+static x86_handler pick_mem(int aop, int form, bool q)
+{
+	static const x86_handler tab[8][3][2] = {
+		[ALU_ADD] = { { addm_store32, addm_store64 }, { addm_load32, addm_load64 },
+			      { addm_mi32, addm_mi64 } },
+		[ALU_OR]  = { { orm_store32, orm_store64 }, { orm_load32, orm_load64 },
+			      { orm_mi32, orm_mi64 } },
+		[ALU_AND] = { { andm_store32, andm_store64 }, { andm_load32, andm_load64 },
+			      { andm_mi32, andm_mi64 } },
+		[ALU_SUB] = { { subm_store32, subm_store64 }, { subm_load32, subm_load64 },
+			      { subm_mi32, subm_mi64 } },
+		[ALU_XOR] = { { xorm_store32, xorm_store64 }, { xorm_load32, xorm_load64 },
+			      { xorm_mi32, xorm_mi64 } },
+		[ALU_CMP] = { { NULL, NULL }, { NULL, NULL }, { cmp_mi32, cmp_mi64 } },
+	};
+	return tab[aop][form][q];
+}
+
 /* CMP reg, [mem] / [mem], reg (39/3B) — the other common compare. */
 static void cmp_mem64(struct x86_cpu *c, const struct x86_insn *i)
 {
@@ -109,8 +178,8 @@ static void cmp_mem32(struct x86_cpu *c, const struct x86_insn *i)
 }
 
 /* x86_cond() (flags.c) for a constant condition: the lazy states that
- * compare-and-branch code leaves (CMP/SUB, TEST/AND/OR/XOR, and ZF/SF of
- * any operation) are answered inline from the recorded operands, the rest
+ * compare-and-branch code leaves (CMP/SUB, TEST/AND/OR/XOR, CF after ADD,
+ * and ZF/SF of any operation) are answered inline from the recorded operands, the rest
  * by x86_cond(). Jcc is about one instruction in six, so its condition is
  * worth not calling and not switching on (EMU-NOTES "lazy flags"). The
  * answers are those of x86_cond(), case by case. */
@@ -138,6 +207,14 @@ static inline __attribute__((always_inline)) bool cond_inl(struct x86_cpu *c, co
 		default: r = sa <= sb; break;    /* LE */
 		}
 		return r ^ (cc & 1);
+	}
+	if (lf->op == LF_ADD && ((cc >> 1) == 1 || (cc >> 1) == 3)) {
+		/* CF of an ADD is the carry out: the result wrapped below the
+		 * first operand (flags.c's lazy_compute). */
+		uint64_t m = x86_mask((int)size), res = lf->res & m;
+		bool cf = res < (lf->src1 & m);
+
+		return ((cc >> 1) == 1 ? cf : cf || res == 0) ^ (cc & 1);
 	}
 	if (lf->op == LF_LOGIC && (cc >> 1) != 5) {
 		/* CF = OF = 0 (SDM Vol. 2A AND/OR/TEST/XOR "Flags Affected"). */
@@ -307,10 +384,14 @@ void x86_specialize(struct x86_insn *i, int code_size)
 				h = pick_rr(op, q);
 			else if ((op & ~2) == 0x39 && i->adsz >= 4)
 				h = q ? cmp_mem64 : cmp_mem32;
+			else if (i->adsz >= 4)
+				h = pick_mem(op >> 3, (op & 2) ? 1 : 0, q);
 		} else if (op == 0x85 && reg) {
 			h = q ? test_rr64 : test_rr32;
 		} else if ((op == 0x81 || op == 0x83) && reg) {
 			h = pick_ri(i->reg, q);
+		} else if ((op == 0x81 || op == 0x83) && i->adsz >= 4) {
+			h = pick_mem(i->reg & 7, 2, q);
 		} else if (op == 0xc1 && reg && (i->reg & 7) >= 4) {
 			h = q ? shift_ri64 : shift_ri32;
 		} else if (op == 0x89 || op == 0x8b) {
