@@ -18,7 +18,7 @@ void uart_free(struct uart *u);
 int uart_irq_level(struct uart *u);
 
 int i8042_init(struct vm *vm);            /* 0x60/0x64; 0xFE -> reset */
-int rtc_init(struct vm *vm);              /* CMOS 0x70/0x71, host time */
+int rtc_init(struct vm *vm);              /* CMOS 0x70/0x71, host time, IRQ 8 */
 int debugexit_init(struct vm *vm);        /* 0xf4: exit with (v<<1)|1 */
 int boottimer_init(struct vm *vm);        /* 0x440: log µs since start */
 int pci_init(struct vm *vm);              /* host bridge, conf1 at 0xcf8 */

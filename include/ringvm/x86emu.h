@@ -35,8 +35,10 @@ enum x86emu_stop {
 	X86EMU_HLT,        /* HLT with IF=0 and no NMI pending, or HLT with IF=1
 	                      and no interrupt pending: caller waits */
 	X86EMU_SHUTDOWN,   /* triple fault */
-	X86EMU_STOPPED,    /* x86emu_stop() from another thread */
-	X86EMU_IO_EXIT,    /* a bus callback asked to leave (x86emu_stop inside) */
+	X86EMU_STOPPED,    /* x86emu_stop(), from another thread or from inside a
+	                      bus callback */
+	X86EMU_IO_EXIT,    /* reserved: never returned today (a callback's stop
+	                      comes back as X86EMU_STOPPED) */
 };
 
 struct x86emu;

@@ -40,8 +40,8 @@
 
 #define BLOCK_MAX  16
 /* 32768 direct-mapped slots: a Linux boot rebuilt ~1.05M blocks over
- * collisions with 8192 slots, ~0.39M with these; the ~25 MiB per vCPU
- * is touched only where code runs. */
+ * collisions with 8192 slots, ~0.39M with these. Per vCPU: 0.75 MiB of
+ * slots and a 9 MiB record arena (below), touched only as code runs. */
 #define DC_BITS    15
 #define DC_BLOCKS  (1u << DC_BITS)
 #define PG_BITS    20                 /* page generation slots (4 GiB exact) */
@@ -54,11 +54,21 @@ struct dblock {
 	uint8_t n;           /* instructions; 0 = empty slot */
 	bool tail_special;   /* the last instruction is one ends_block() names,
 	                        other than a near transfer (chain() stops) */
-	struct x86_insn insn[BLOCK_MAX];
+	struct x86_insn *insn; /* n records in the arena */
 };
+
+/* The records of all blocks live packed in one arena, n per block, not
+ * BLOCK_MAX: most blocks are a few instructions long, and a Linux boot's
+ * decoded code is bigger than the host's caches, so density is speed
+ * (the block lookup's cache miss was the loop's largest single cost).
+ * When the arena is full every block is dropped at once and decoding
+ * starts over (like QEMU's code buffer flush). */
+#define ARENA_RECS (DC_BLOCKS * 6u)
 
 struct dcache {
 	struct dblock *blocks;
+	struct x86_insn *arena;
+	unsigned arena_used; /* records handed out since the last flush */
 	uint64_t faults;     /* faulted instructions: they count toward max_insns */
 	uint64_t epoch_seen; /* code_epoch when this vCPU last fixed its TLB */
 	bool written;        /* a code page was written by this instruction */
@@ -101,7 +111,10 @@ static struct dcache *dc_get(struct x86_cpu *c)
 	if (!dc)
 		return NULL;
 	dc->blocks = calloc(DC_BLOCKS, sizeof(*dc->blocks));
-	if (!dc->blocks) {
+	dc->arena = calloc(ARENA_RECS, sizeof(*dc->arena));
+	if (!dc->blocks || !dc->arena) {
+		free(dc->blocks);
+		free(dc->arena);
 		free(dc);
 		return NULL;
 	}
@@ -116,6 +129,7 @@ void x86_dcache_free(struct x86_cpu *c)
 	if (!dc)
 		return;
 	free(dc->blocks);
+	free(dc->arena);
 	free(dc);
 	c->dcache = NULL;
 }
@@ -288,6 +302,16 @@ static struct dblock *block_build(struct x86_cpu *c, struct dcache *dc, struct d
 		x86_tlb_code_page(c, phys);
 		dc->epoch_seen = __atomic_add_fetch(&code_epoch, 1, __ATOMIC_ACQ_REL);
 	}
+	/* Room for a whole block, or start the arena over (nothing points
+	 * into it across this call but b, a slot, which is refilled here). */
+	if (dc->arena_used + BLOCK_MAX > ARENA_RECS) {
+		memset(dc->blocks, 0, DC_BLOCKS * sizeof(*dc->blocks));
+		dc->arena_used = 0;
+	}
+	/* The slot is empty until it is complete: a decode fault or a page
+	 * crossing below leaves it so. */
+	b->n = 0;
+	b->insn = dc->arena + dc->arena_used;
 	b->gen = gen_of(s);
 	for (k = 0; k < BLOCK_MAX; k++) {
 		int avail = 0x1000 - (int)off;
@@ -310,6 +334,7 @@ static struct dblock *block_build(struct x86_cpu *c, struct dcache *dc, struct d
 	b->phys = phys;
 	b->code_size = c->code_size;
 	b->n = (uint8_t)k;
+	dc->arena_used += (unsigned)k;
 	b->tail_special = k > 0 && ends_block(&b->insn[k - 1]) && !near_transfer(&b->insn[k - 1]);
 	return b;
 }
