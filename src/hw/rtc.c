@@ -478,8 +478,9 @@ static void rtc_write_reg(struct rtc *r, uint8_t reg, uint8_t val, int64_t h)
 		rtc_arm(r, h);
 		break;
 	case RTC_REG_B:
-		/* Setting SET also clears UIE (datasheet, "SET"); the chip
-		 * clears it, and Linux's rtc-cmos sets both anyway. */
+		/* "UIE is cleared when the SET bit goes high" (datasheet,
+		 * Register B). Linux's mc146818_set_time writes SET with its
+		 * old B and restores B afterwards, so it loses nothing. */
 		if (val & REG_B_SET)
 			val &= (uint8_t)~REG_B_UIE;
 		rtc_set_mode(r, RTC_REG_B, val, h);

@@ -18,14 +18,14 @@
  * bench/cpu.py times each part from the arrival of its line on COM1. */
 #include "rt.h"
 
-#define ALU_ITERS   80000000u
+#define ALU_ITERS   100000000u
 #define MEM_WORDS   (1u << 20)                 /* 4 MiB per buffer */
 #define MEM_A       ((uint32_t *)0x01000000)   /* 16 MiB: past the image */
 #define MEM_B       ((uint32_t *)0x01400000)   /* 20 MiB */
-#define CHASE_STEPS (4u * MEM_WORDS)
-#define COLLATZ_N   60000u
+#define CHASE_STEPS (12u * MEM_WORDS)
+#define COLLATZ_N   120000u
 #define SIEVE_N     (1u << 20)
-#define SIEVE_REPS  4u
+#define SIEVE_REPS  8u
 #define SIEVE_BUF   ((uint8_t *)0x01800000)    /* 24 MiB */
 
 static inline uint32_t rotl32(uint32_t x, unsigned n)
