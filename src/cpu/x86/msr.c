@@ -32,6 +32,7 @@ enum {
 	MSR_AMD_DE_CFG = 0xc0011029,
 	MSR_AMD_INT_PENDING = 0xc0010055,
 	MSR_KVM_FIRST = 0x4b564d00, MSR_KVM_LAST = 0x4b564d07,
+	MSR_AMD_PERF_FIRST = 0xc0010000, MSR_AMD_PERF_LAST = 0xc0010007,
 };
 
 /* 8 variable ranges, fixed ranges, write-combining (Vol. 3A 11.11.1). */
@@ -163,7 +164,13 @@ int x86_msr_read(struct x86_cpu *c, uint32_t idx, uint64_t *val)
 		*val = c->kvm_msr[idx - MSR_KVM_FIRST];
 		return 0;
 	}
-	pr_guest("x86emu: cpu%d: rdmsr of unknown MSR %#x -> #GP", c->index, idx);
+	/* The legacy AMD performance counters (AMD APM Vol. 2, 13.2.1) are
+	 * absent on purpose, and Linux probes for them with rdmsr_safe on
+	 * every boot: that #GP is expected, not a guest mistake to report. */
+	if (idx >= MSR_AMD_PERF_FIRST && idx <= MSR_AMD_PERF_LAST)
+		pr_debug("x86emu: cpu%d: rdmsr %#x: no performance counters -> #GP", c->index, idx);
+	else
+		pr_guest("x86emu: cpu%d: rdmsr of unknown MSR %#x -> #GP", c->index, idx);
 	return -1;
 }
 
