@@ -414,19 +414,20 @@ static void test_uip(void **state)
 	int seen = 0;
 
 	/* The window is 244 µs a second. The RTC's seconds turn with the
-	 * host's (the guest has not reset the divider), so sleep to 10 ms
-	 * before a host second and spin through it: a fresh time slice makes
-	 * a busy host unlikely to hide the window. Three tries at most. */
-	for (int i = 0; i < 3 && !seen; i++) {
+	 * host's (the guest has not reset the divider), so sleep to 1 ms
+	 * before a host second and spin through it: a task that has just
+	 * woken keeps the CPU for a while even on a busy host, where one
+	 * that spins longer gets preempted sooner or later. A few tries. */
+	for (int i = 0; i < 5 && !seen; i++) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		if (ts.tv_nsec >= 990000000)
+		if (ts.tv_nsec >= 999000000)
 			ts.tv_sec++;
-		ts.tv_nsec = 990000000;
+		ts.tv_nsec = 999000000;
 		clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL);
 		t0 = now_s();
-		while (!seen && now_s() - t0 < 0.02)
+		while (!seen && now_s() - t0 < 0.002)
 			seen = cmos_read(0x0a) & 0x80;
 	}
 	assert_true(seen);

@@ -395,7 +395,7 @@ static hfn host_build(const uint8_t *insn, int n)
 	return (hfn)(void *)jit;
 }
 
-enum fl { FL_ALL, FL_NOAF, FL_SHIFT, FL_SHIFTI, FL_ROT, FL_MUL, FL_ZF, FL_CF, FL_CFZF, FL_NONE, FL_SHxD };
+enum fl { FL_ALL, FL_NOAF, FL_SHIFT, FL_SHIFTI, FL_ROT, FL_ROTI, FL_MUL, FL_ZF, FL_CF, FL_CFZF, FL_NONE, FL_SHxD };
 
 struct hcase {
 	const char *name;
@@ -449,6 +449,9 @@ static const struct hcase hcases[] = {
 	HC("shr r32 0", "\xc1\xe8\x00", FL_SHIFTI, 4),
 	HC("rol r8 cl", "\xd2\xc0", FL_ROT, 1), HC("rol r32 cl", "\xd3\xc0", FL_ROT, 4),
 	HC("ror r16 cl", "\x66\xd3\xc8", FL_ROT, 2), HC("ror r64 cl", "\x48\xd3\xc8", FL_ROT, 8),
+	HC("rol r32 5", "\xc1\xc0\x05", FL_ROTI, 4), HC("rol r64 63", "\x48\xc1\xc0\x3f", FL_ROTI, 8),
+	HC("rol r32 33", "\xc1\xc0\x21", FL_ROTI, 4), HC("ror r32 13", "\xc1\xc8\x0d", FL_ROTI, 4),
+	HC("ror r64 1", "\x48\xc1\xc8\x01", FL_ROTI, 8), HC("ror r32 0", "\xc1\xc8\x00", FL_ROTI, 4),
 	HC("rcl r8 cl", "\xd2\xd0", FL_ROT, 1), HC("rcl r16 cl", "\x66\xd3\xd0", FL_ROT, 2),
 	HC("rcl r32 cl", "\xd3\xd0", FL_ROT, 4), HC("rcr r8 cl", "\xd2\xd8", FL_ROT, 1),
 	HC("rcr r16 cl", "\x66\xd3\xd8", FL_ROT, 2), HC("rcr r64 cl", "\x48\xd3\xd8", FL_ROT, 8),
@@ -457,6 +460,7 @@ static const struct hcase hcases[] = {
 	HC("mul r8", "\xf6\xe3", FL_MUL, 1), HC("mul r32", "\xf7\xe3", FL_MUL, 4),
 	HC("mul r64", "\x48\xf7\xe3", FL_MUL, 8), HC("imul r16", "\x66\xf7\xeb", FL_MUL, 2),
 	HC("imul r64", "\x48\xf7\xeb", FL_MUL, 8), HC("imul r,r32", "\x0f\xaf\xc3", FL_MUL, 4),
+	HC("imul r,r64", "\x48\x0f\xaf\xc3", FL_MUL, 8), HC("imul r,r,i32 64", "\x48\x69\xc3\x78\x56\x34\x92", FL_MUL, 8),
 	HC("imul r,r,i8", "\x6b\xc3\x85", FL_MUL, 4), HC("imul r,r,i16", "\x66\x69\xc3\x34\x92", FL_MUL, 2),
 	HC("bt r64", "\x48\x0f\xa3\xd8", FL_CF, 8), HC("bts r32", "\x0f\xab\xd8", FL_CF, 4),
 	HC("btc r16", "\x66\x0f\xbb\xd8", FL_CF, 2), HC("btr imm", "\x0f\xba\xf0\x21", FL_CF, 4),
@@ -497,6 +501,10 @@ static uint64_t defined_mask(const struct hcase *h, uint64_t count)
 	case FL_SHxD:
 		if (!cnt) return F_ARITH;
 		return cnt == 1 ? (F_ARITH & ~F_AF) : (F_ARITH & ~(F_AF | F_OF));
+	case FL_ROTI:
+		/* As FL_ROT, with the count in the instruction's last byte. */
+		cnt = (uint8_t)h->bytes[h->n - 1] & (h->size == 8 ? 63 : 31);
+		/* fall through */
 	case FL_ROT:
 		/* Untouched flags are defined (unchanged); OF only for 1. */
 		return cnt == 1 || cnt == 0 ? F_ARITH : (F_ARITH & ~F_OF);

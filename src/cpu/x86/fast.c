@@ -301,6 +301,64 @@ static void name(struct x86_cpu *c, const struct x86_insn *i)                   
 SHIFT_RI(shift_ri64, 8, uint64_t)
 SHIFT_RI(shift_ri32, 4, uint32_t)
 
+/* ROL and ROR of a register by an immediate (C1 /0 /1), as shift.c's
+ * rmw_grp2(): only CF and OF change (SDM Vol. 2B RCL/RCR/ROL/ROR "Flags
+ * Affected"), so the other flags are resolved first; a masked count of 0
+ * changes no flags. Hashes and checksums (sha256sum) are full of these. */
+#define ROT_RI(name, size, type)                                                  \
+static void name(struct x86_cpu *c, const struct x86_insn *i)                     \
+{                                                                                 \
+	const unsigned bits = size * 8;                                           \
+	unsigned k = (unsigned)i->imm & (size == 8 ? 63 : 31);                    \
+	uint64_t a = (type)c->r[i->rm], msb = 1ULL << (bits - 1), r;              \
+	bool cf, of;                                                              \
+	if (!k) {                                                                 \
+		c->r[i->rm] = a;        /* no flags; a 32-bit write still zero-extends */ \
+		return;                                                           \
+	}                                                                         \
+	if ((i->reg & 7) == 0) {                                                  \
+		r = (type)((a << k) | (a >> (bits - k)));                         \
+		cf = r & 1;                                                       \
+		of = !!(r & msb) != cf;                                           \
+	} else {                                                                  \
+		r = (type)((a >> k) | (a << (bits - k)));                         \
+		cf = !!(r & msb);                                                 \
+		of = cf != !!(r & (msb >> 1));                                    \
+	}                                                                         \
+	c->r[i->rm] = r;                                                          \
+	if (c->lf.op != LF_NONE)                                                  \
+		x86_flags_flush(c);                                               \
+	c->rflags = (c->rflags & ~(uint64_t)(F_CF | F_OF)) | (cf ? F_CF : 0) | (of ? F_OF : 0); \
+}
+
+ROT_RI(rot_ri64, 8, uint64_t)
+ROT_RI(rot_ri32, 4, uint32_t)
+
+/* IMUL Gv, Ev (0F AF) and IMUL Gv, Ev, imm (69, 6B) with a register
+ * source: the product truncated to the operand size; CF = OF = the signed
+ * product did not fit (SDM Vol. 2A IMUL), kept lazily as muldiv.c does. */
+static void imul_rr64(struct x86_cpu *c, const struct x86_insn *i)
+{
+	int64_t a = (int64_t)c->r[i->rm], b = (int64_t)(i->op == 0xaf ? c->r[i->reg] : i->imm);
+	__int128 p = (__int128)a * b;
+	uint64_t lo = (uint64_t)p;
+
+	c->r[i->reg] = lo;
+	x86_lf(c, LF_IMUL, 8, lo, 0, 0);
+	c->lf.cf_in = p != (__int128)(int64_t)lo;
+}
+
+static void imul_rr32(struct x86_cpu *c, const struct x86_insn *i)
+{
+	int32_t a = (int32_t)c->r[i->rm], b = (int32_t)(i->op == 0xaf ? c->r[i->reg] : i->imm);
+	int64_t p = (int64_t)a * b;
+	uint64_t lo = (uint32_t)p;
+
+	c->r[i->reg] = lo;
+	x86_lf(c, LF_IMUL, 4, lo, 0, 0);
+	c->lf.cf_in = p != (int64_t)(int32_t)lo;
+}
+
 /* MOVZX Gv, Eb/Ew with a 32/64-bit destination: zero-extended either way. */
 static void movzx_b(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->reg] = x86_rm_read_inl(c, i, 1); }
 static void movzx_w(struct x86_cpu *c, const struct x86_insn *i) { c->r[i->reg] = x86_rm_read_inl(c, i, 2); }
@@ -394,11 +452,15 @@ void x86_specialize(struct x86_insn *i, int code_size)
 			h = pick_mem(i->reg & 7, 2, q);
 		} else if (op == 0xc1 && reg && (i->reg & 7) >= 4) {
 			h = q ? shift_ri64 : shift_ri32;
+		} else if (op == 0xc1 && reg && (i->reg & 7) <= 1) {
+			h = q ? rot_ri64 : rot_ri32;
 		} else if (op == 0x89 || op == 0x8b) {
 			if (reg)
 				h = op == 0x89 ? (q ? mov_rm_r64 : mov_rm_r32) : (q ? mov_r_rm64 : mov_r_rm32);
 			else if (i->adsz >= 4)
 				h = op == 0x89 ? (q ? mov_store64 : mov_store32) : (q ? mov_load64 : mov_load32);
+		} else if ((op == 0x69 || op == 0x6b) && reg) {
+			h = q ? imul_rr64 : imul_rr32;
 		} else if (op >= 0xb8 && op <= 0xbf) {
 			h = q ? mov_imm64 : mov_imm32;
 		} else if (op == 0x8d && !reg) {
@@ -417,6 +479,8 @@ void x86_specialize(struct x86_insn *i, int code_size)
 	} else if (i->map == 1) {
 		if (i->op >= 0x80 && i->op <= 0x8f)
 			h = pick_jcc(i, code_size);
+		else if (i->op == 0xaf && reg)
+			h = q ? imul_rr64 : imul_rr32;
 		else if (i->op == 0xb6)
 			h = movzx_b;
 		else if (i->op == 0xb7)
