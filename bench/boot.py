@@ -206,7 +206,8 @@ METRICS = [("to READY", "ready"), ("sha256 (host)", "sha_host"),
 
 def table(cfgs, results, retried, mib):
     pairs = [("ringvm emu", "qemu tcg microvm"), ("ringvm emu", "qemu tcg pc"),
-             ("ringvm emu PVH", "qemu tcg microvm PVH"), ("ringvm emu PVH", "ringvm emu")]
+             ("ringvm emu PVH", "qemu tcg microvm PVH"), ("ringvm emu PVH", "ringvm emu"),
+             ("ringvm emu bzImage entry", "ringvm emu"), ("ringvm emu no kvmclock", "ringvm emu")]
     names = [c.name for c in cfgs]
     pairs = [(a, b) for a, b in pairs if a in names and b in names]
     w = max([len(n) for n in names] + [len(f"{a} / {b}") for a, b in pairs])
