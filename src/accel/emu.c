@@ -310,7 +310,7 @@ static void emu_vcpu_fini(struct vcpu *v)
 	if (!ec)
 		return;
 	/* bench/cpu.py divides this by the wall time (guest MIPS) under -v. */
-	pr_info("emu: vcpu %d: %llu instructions retired", v->id,
+	pr_debug("emu: vcpu %d: %llu instructions retired", v->id,
 		(unsigned long long)x86emu_icount(ec->cpu));
 	if (ev) {
 		vm_lock(v->vm);
