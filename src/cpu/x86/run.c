@@ -72,6 +72,12 @@ struct dcache {
 	uint64_t faults;     /* faulted instructions: they count toward max_insns */
 	uint64_t epoch_seen; /* code_epoch when this vCPU last fixed its TLB */
 	bool written;        /* a code page was written by this instruction */
+	/* The block block_exec() is running (NULL outside it) and the RIP
+	 * of its first record: icount is added once per block, so a fault
+	 * in the middle recovers how many records before it retired from
+	 * c->insn_rip (fault_retired()). */
+	const struct dblock *running;
+	uint64_t running_rip;
 };
 
 /* Shared by every vCPU (see the top of the file); accessed with relaxed
@@ -358,23 +364,46 @@ unsigned block_exec(struct x86_cpu *c, struct dcache *dc, const struct dblock *b
 	const uint64_t ipmask = x86_mask(c->code_size);
 	const struct x86_insn *ins = b->insn, *end = b->insn + n;
 	uint64_t rip = c->rip;
+	unsigned ran;
 
 	dc->written = false;
+	dc->running = b;
+	dc->running_rip = rip;
 	do {
 		uint64_t next = (rip + ins->len) & ipmask;
 
 		c->insn_rip = rip;
 		c->rip = next;
 		ins->fn(c, ins);
-		c->icount++;
 		ins++;
 		if (unlikely(c->rip != next || dc->written))
 			break;
 		rip = next;
 	} while (ins != end);
+	/* Counted once here rather than per record: one memory update per
+	 * block instead of one per instruction (a fault leaves through
+	 * longjmp before this; x86emu_run() counts those records then). */
+	ran = (unsigned)(ins - b->insn);
+	c->icount += ran;
+	dc->running = NULL;
 	/* The block's last instruction may have been one that ends_block()
 	 * names; the run loop looks at everything else. */
-	return (unsigned)(ins - b->insn);
+	return ran;
+}
+
+/* Records of the running block that retired before the one at
+ * c->insn_rip faulted: records run in order from running_rip, each at the
+ * end of the one before (block_exec() stops at any other RIP). */
+static unsigned fault_retired(struct x86_cpu *c, const struct dcache *dc)
+{
+	const struct dblock *b = dc->running;
+	const uint64_t ipmask = x86_mask(b->code_size);
+	uint64_t rip = dc->running_rip;
+	unsigned k;
+
+	for (k = 0; k < b->n && rip != c->insn_rip; k++)
+		rip = (rip + b->insn[k].len) & ipmask;
+	return k < b->n ? k : 0;
 }
 
 /* The same for one instruction, traced (--trace runs one at a time). */
@@ -594,6 +623,10 @@ enum x86emu_stop x86emu_run(struct x86emu *e, uint64_t max_insns)
 		/* An instruction (or its fetch) faulted: c->rip is back at it
 		 * (intr.c). The faulted instruction uses one step of the limit
 		 * so a single-stepping caller sees the delivery. */
+		if (dc->running) {
+			c->icount += fault_retired(c, dc);
+			dc->running = NULL;
+		}
 		dc->faults++;
 		c->shadow = 0;
 		if (!x86_deliver(c, c->exc_vec, c->exc_err, false, false))
