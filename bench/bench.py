@@ -20,12 +20,11 @@ import argparse
 import os
 import pathlib
 import re
-import select
 import shutil
-import statistics
 import subprocess
 import sys
-import time
+
+from benchlib import median, ratio, watch
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RINGVM = pathlib.Path(os.environ.get("RINGVM", ROOT / "ringvm"))
@@ -48,32 +47,14 @@ class Run:
 def run_once(argv, marker):
     """Start argv, time the first appearance of marker on its stdout and its
     exit; returns a Run. The child's peak RSS comes from wait4()."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
-    out = b""
-    first = None
-    deadline = t0 + TIMEOUT
-    fd = p.stdout.fileno()
-    while True:
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            p.kill()
-            break
-        r, _, _ = select.select([fd], [], [], left)
-        if not r:
-            continue
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            break
-        out += chunk
-        if first is None and marker in out:
-            first = time.perf_counter() - t0
-    _, wstatus, ru = os.wait4(p.pid, 0)
-    total = time.perf_counter() - t0
-    p.stdout.close()
-    status = os.waitstatus_to_exitcode(wstatus)
-    return Run(first, total, ru.ru_maxrss, status, out)
+    first = []
+
+    def scan(out, now):
+        if not first and marker in out:
+            first.append(now)
+
+    w = watch(argv, TIMEOUT, scan)
+    return Run(first[0] if first else None, w.total, w.maxrss_kib, w.status, w.stdout)
 
 
 def ringvm_argv(guest, accel):
@@ -95,10 +76,6 @@ def checked(run, who, guest):
     return run
 
 
-def median(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
-
 
 def fmt(v, unit):
     if v is None:
@@ -112,10 +89,6 @@ def fmt(v, unit):
     return str(v)
 
 
-def ratio(a, b):
-    if a is None or b is None or b == 0:
-        return "n/a"
-    return f"{a / b:.2f}x"
 
 
 def bench_pair(reps, ringvm_accel, qemu_accel, machine):

@@ -39,13 +39,12 @@ import hashlib
 import os
 import pathlib
 import re
-import select
 import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
+
+from benchlib import median, ratio, watch
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RINGVM = pathlib.Path(os.environ.get("RINGVM", ROOT / "ringvm"))
@@ -114,29 +113,9 @@ class Result:
 def run_once(argv, timeout, digest, env=None):
     """One boot; the times of the markers as they reach the host."""
     res = Result()
-    err = tempfile.TemporaryFile()
-    t0 = time.perf_counter()
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                         env=env)
-    fd = p.stdout.fileno()
-    out = b""
     marks = {}
-    deadline = t0 + timeout
-    killed = False
-    while True:
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            p.kill()
-            killed = True
-            break
-        r, _, _ = select.select([fd], [], [], left)
-        if not r:
-            continue
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            break
-        now = time.perf_counter() - t0
-        out += chunk
+
+    def scan(out, now):
         for m in (READY, b"BENCH-SHA-START", b"BENCH-SHA-END"):
             if m not in marks and m in out:
                 marks[m] = now
@@ -144,21 +123,13 @@ def run_once(argv, timeout, digest, env=None):
         if hopeless:
             # Give it a moment to print the rest of the message, then stop.
             time.sleep(2)
-            p.kill()
-            killed = hopeless.decode()
-            break
-    try:
-        res.status = p.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        res.status = p.wait()
-        killed = True
-    res.total = time.perf_counter() - t0
-    p.stdout.close()
-    err.seek(0)
-    errtext = err.read().decode(errors="replace").strip()
-    err.close()
-    text = out.decode(errors="replace").replace("\r", "")
+            return f"stopped at {hopeless.decode()!r}"
+        return None
+
+    w = watch(argv, timeout, scan, env)
+    res.status, res.total = w.status, w.total
+    errtext = w.stderr.strip()
+    text = w.stdout.decode(errors="replace").replace("\r", "")
 
     res.ready = marks.get(READY)
     if b"BENCH-SHA-START" in marks and b"BENCH-SHA-END" in marks:
@@ -168,10 +139,8 @@ def run_once(argv, timeout, digest, env=None):
         res.sha_guest = float(m.group(2)) - float(m.group(1))
     # Kernel messages may interleave on the console: look for the line itself.
     m = re.search(r"^([0-9a-f]{64})  /tmp/z$", text, re.M)
-    if isinstance(killed, str):
-        res.error = f"stopped at {killed!r}"
-    elif killed:
-        res.error = f"killed after {timeout} s"
+    if w.stopped:
+        res.error = w.stopped
     elif res.ready is None:
         res.error = "no " + READY.decode()
     elif not m:
@@ -187,17 +156,10 @@ def run_once(argv, timeout, digest, env=None):
     return res
 
 
-def median(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
-
 
 def fmt(v):
     return "n/a" if v is None else f"{v:.2f} s"
 
-
-def ratio(a, b):
-    return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
 
 
 METRICS = [("to READY", "ready"), ("sha256 (host)", "sha_host"),

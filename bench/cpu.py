@@ -27,13 +27,12 @@ import argparse
 import os
 import pathlib
 import re
-import select
 import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
+
+from benchlib import median, ratio, watch
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RINGVM = pathlib.Path(os.environ.get("RINGVM", ROOT / "ringvm"))
@@ -56,48 +55,25 @@ class Run:
 def run_once(argv, timeout):
     """One run; the arrival time of each 'bench_cpu: PART ...' line."""
     res = Run()
-    err = tempfile.TemporaryFile()
-    t0 = time.perf_counter()
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
-    fd = p.stdout.fileno()
-    out = b""
-    deadline = t0 + timeout
-    killed = False
-    while True:
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            p.kill()
-            killed = True
-            break
-        r, _, _ = select.select([fd], [], [], left)
-        if not r:
-            continue
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            break
-        now = time.perf_counter() - t0
-        out += chunk
+
+    def scan(out, now):
         for m in re.finditer(rb"bench_cpu: (\w+)( [0-9a-f]{8})?\r?\n", out):
             part = m.group(1).decode()
             if part in PARTS and part not in res.marks:
                 res.marks[part] = now
                 if m.group(2):
                     res.sums[part] = m.group(2).decode().strip()
-    _, wstatus, _ = os.wait4(p.pid, 0)
-    res.total = time.perf_counter() - t0
-    p.stdout.close()
-    res.status = os.waitstatus_to_exitcode(wstatus)
-    err.seek(0)
-    errtext = err.read().decode(errors="replace")
-    err.close()
-    m = re.search(r"emu: vcpu 0: (\d+) instructions retired", errtext)
+
+    w = watch(argv, timeout, scan)
+    res.total, res.status = w.total, w.status
+    m = re.search(r"emu: vcpu 0: (\d+) instructions retired", w.stderr)
     if m:
         res.icount = int(m.group(1))
-    if killed:
-        res.error = f"killed after {timeout} s"
+    if w.stopped:
+        res.error = w.stopped
     elif res.status != PASS_STATUS:
         res.error = (f"exit status {res.status}, not {PASS_STATUS:#x}: "
-                     f"{out[-300:].decode(errors='replace').strip()}")
+                     f"{w.stdout[-300:].decode(errors='replace').strip()}")
     elif set(res.marks) != set(PARTS):
         res.error = f"missing lines: {sorted(set(PARTS) - set(res.marks))}"
     return res
@@ -108,10 +84,6 @@ def part_times(r):
     return {part: r.marks[part] - r.marks[prev]
             for prev, part in zip(PARTS, PARTS[1:]) if part != "checksum"}
 
-
-def median(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
 
 
 def fmt(v, unit):
@@ -125,9 +97,6 @@ def fmt(v, unit):
         return f"{v / 1e9:.2f} G"
     return str(v)
 
-
-def ratio(a, b):
-    return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
 
 
 def main():
