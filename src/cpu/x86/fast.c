@@ -93,6 +93,42 @@ ALU_RI(or_ri32, 4, uint32_t, LF_LOGIC, a | b, 1)
 ALU_RI(xor_ri64, 8, uint64_t, LF_LOGIC, a ^ b, 1)
 ALU_RI(xor_ri32, 4, uint32_t, LF_LOGIC, a ^ b, 1)
 
+/* The accumulator-immediate forms (05 0D 25 2D 35 3D: op eAX, imm32). */
+#define ALU_AI(name, size, type, lfop, expr, store)                               \
+static void name(struct x86_cpu *c, const struct x86_insn *i)                     \
+{                                                                                 \
+	uint64_t a = (type)c->r[R_AX], b = (type)i->imm, r = (type)(expr);          \
+	if (store)                                                                \
+		c->r[R_AX] = r;                                                   \
+	x86_lf(c, lfop, size, r, a, b);                                           \
+}
+
+ALU_AI(add_ai64, 8, uint64_t, LF_ADD, a + b, 1)
+ALU_AI(add_ai32, 4, uint32_t, LF_ADD, a + b, 1)
+ALU_AI(sub_ai64, 8, uint64_t, LF_SUB, a - b, 1)
+ALU_AI(sub_ai32, 4, uint32_t, LF_SUB, a - b, 1)
+ALU_AI(cmp_ai64, 8, uint64_t, LF_SUB, a - b, 0)
+ALU_AI(cmp_ai32, 4, uint32_t, LF_SUB, a - b, 0)
+ALU_AI(and_ai64, 8, uint64_t, LF_LOGIC, a & b, 1)
+ALU_AI(and_ai32, 4, uint32_t, LF_LOGIC, a & b, 1)
+ALU_AI(or_ai64, 8, uint64_t, LF_LOGIC, a | b, 1)
+ALU_AI(or_ai32, 4, uint32_t, LF_LOGIC, a | b, 1)
+ALU_AI(xor_ai64, 8, uint64_t, LF_LOGIC, a ^ b, 1)
+ALU_AI(xor_ai32, 4, uint32_t, LF_LOGIC, a ^ b, 1)
+
+/* CMP AL, imm8 (3C) and TEST AL, imm8 (A8): switch dispatch on a byte
+ * (compilers emit cmp al, N before a jump table). */
+static void cmp_al_imm(struct x86_cpu *c, const struct x86_insn *i)
+{
+	uint64_t a = (uint8_t)c->r[R_AX], b = (uint8_t)i->imm;
+	x86_lf(c, LF_SUB, 1, (uint8_t)(a - b), a, b);
+}
+
+static void test_al_imm(struct x86_cpu *c, const struct x86_insn *i)
+{
+	x86_lf(c, LF_LOGIC, 1, (uint8_t)(c->r[R_AX] & i->imm), 0, 0);
+}
+
 /* ALU with a memory operand, 32 and 64 bits, no LOCK (EMU-NOTES "fast
  * paths"): Gv op= [mem] (03 0B 23 2B 33) and [mem] op= Gv (01 09 21 29
  * 31) or imm (81/83 /0 /1 /4 /5 /6). The memory destination is written
@@ -263,18 +299,18 @@ static x86_handler pick_jcc(const struct x86_insn *i, int code_size)
 
 /* SHL/SAL, SHR, SAR of a register by an immediate (C1 /4 /5 /6 /7); the
  * same results and lazy flags as shift.c (SDM Vol. 2B SAL/SAR/SHL/SHR). */
-#define SHIFT_RI(name, size, type)                                                \
+#define SHIFT_RI(name, size, type, count, kind)                                   \
 static void name(struct x86_cpu *c, const struct x86_insn *i)                     \
 {                                                                                 \
 	const unsigned bits = size * 8;                                           \
-	unsigned cnt = (unsigned)i->imm & (size == 8 ? 63 : 31);                  \
+	unsigned cnt = (unsigned)(count) & (size == 8 ? 63 : 31);                 \
 	uint64_t a = (type)c->r[i->rm], r;                                        \
 	bool cf, of;                                                              \
 	if (!cnt) {                                                               \
 		c->r[i->rm] = a;        /* no flags; a 32-bit write still zero-extends */ \
 		return;                                                           \
 	}                                                                         \
-	switch (i->reg & 7) {                                                     \
+	switch (kind) {                                                           \
 	case 5:                                                                   \
 		r = a >> cnt;                                                     \
 		cf = (a >> (cnt - 1)) & 1;                                        \
@@ -298,18 +334,28 @@ static void name(struct x86_cpu *c, const struct x86_insn *i)                   
 	c->lf.cf_in = (uint32_t)cf | ((uint32_t)of << 1);                         \
 }
 
-SHIFT_RI(shift_ri64, 8, uint64_t)
-SHIFT_RI(shift_ri32, 4, uint32_t)
+/* One handler per operation (kind = ModRM.reg: 5 SHR, 7 SAR, 4/6 SHL):
+ * no switch on the operation at run time. */
+SHIFT_RI(shl_ri64, 8, uint64_t, i->imm, 4)
+SHIFT_RI(shl_ri32, 4, uint32_t, i->imm, 4)
+SHIFT_RI(shr_ri64, 8, uint64_t, i->imm, 5)
+SHIFT_RI(shr_ri32, 4, uint32_t, i->imm, 5)
+SHIFT_RI(sar_ri64, 8, uint64_t, i->imm, 7)
+SHIFT_RI(sar_ri32, 4, uint32_t, i->imm, 7)
+
+/* The same by CL (D3 /4 /5 /6 /7): the count is masked the same way. */
+SHIFT_RI(shift_rc64, 8, uint64_t, c->r[R_CX], i->reg & 7)
+SHIFT_RI(shift_rc32, 4, uint32_t, c->r[R_CX], i->reg & 7)
 
 /* ROL and ROR of a register by an immediate (C1 /0 /1), as shift.c's
  * rmw_grp2(): only CF and OF change (SDM Vol. 2B RCL/RCR/ROL/ROR "Flags
  * Affected"), so the other flags are resolved first; a masked count of 0
  * changes no flags. Hashes and checksums (sha256sum) are full of these. */
-#define ROT_RI(name, size, type)                                                  \
+#define ROT_RI(name, size, type, count)                                           \
 static void name(struct x86_cpu *c, const struct x86_insn *i)                     \
 {                                                                                 \
 	const unsigned bits = size * 8;                                           \
-	unsigned k = (unsigned)i->imm & (size == 8 ? 63 : 31);                    \
+	unsigned k = (unsigned)(count) & (size == 8 ? 63 : 31);                   \
 	uint64_t a = (type)c->r[i->rm], msb = 1ULL << (bits - 1), r;              \
 	bool cf, of;                                                              \
 	if (!k) {                                                                 \
@@ -331,8 +377,57 @@ static void name(struct x86_cpu *c, const struct x86_insn *i)                   
 	c->rflags = (c->rflags & ~(uint64_t)(F_CF | F_OF)) | (cf ? F_CF : 0) | (of ? F_OF : 0); \
 }
 
-ROT_RI(rot_ri64, 8, uint64_t)
-ROT_RI(rot_ri32, 4, uint32_t)
+ROT_RI(rot_ri64, 8, uint64_t, i->imm)
+ROT_RI(rot_ri32, 4, uint32_t, i->imm)
+/* ROL/ROR by CL (D3 /0 /1): rotl32(x, n) in C compiles to these. */
+ROT_RI(rot_rc64, 8, uint64_t, c->r[R_CX])
+ROT_RI(rot_rc32, 4, uint32_t, c->r[R_CX])
+
+/* INC/DEC of a 32/64-bit register (40-4F outside 64-bit mode, FF /0 /1
+ * with a register operand): CF is kept (SDM Vol. 2A INC/DEC "Flags
+ * Affected"), recorded in cf_in as alu.c's rmw_incdec() does. */
+#define INCDEC_R(name, size, type, lfop, expr, dst)                               \
+static void name(struct x86_cpu *c, const struct x86_insn *i)                     \
+{                                                                                 \
+	int d = (dst);                                                            \
+	uint32_t cf = x86_cf(c);                                                  \
+	uint64_t a = (type)c->r[d], r = (type)(expr);                             \
+	c->r[d] = r;                                                              \
+	x86_lf(c, lfop, size, r, a, 1);                                           \
+	c->lf.cf_in = cf;                                                         \
+}
+INCDEC_R(inc_o32, 4, uint32_t, LF_INC, a + 1, i->op & 7)
+INCDEC_R(dec_o32, 4, uint32_t, LF_DEC, a - 1, i->op & 7)
+INCDEC_R(inc_r32, 4, uint32_t, LF_INC, a + 1, i->rm)
+INCDEC_R(dec_r32, 4, uint32_t, LF_DEC, a - 1, i->rm)
+INCDEC_R(inc_r64, 8, uint64_t, LF_INC, a + 1, i->rm)
+INCDEC_R(dec_r64, 8, uint64_t, LF_DEC, a - 1, i->rm)
+
+/* MUL of EAX/RAX by a register (F7 /4): EDX:EAX / RDX:RAX = the unsigned
+ * product; CF = OF = the high half is not zero, the other flags derived
+ * from the low half as muldiv.c's mul_flags() (SDM Vol. 2A MUL). The
+ * source is read before either half is written (MUL EDX). */
+static void mul_r32(struct x86_cpu *c, const struct x86_insn *i)
+{
+	uint64_t p = (uint64_t)(uint32_t)c->r[R_AX] * (uint32_t)c->r[i->rm];
+	uint64_t lo = (uint32_t)p, hi = p >> 32;
+
+	c->r[R_AX] = lo;
+	c->r[R_DX] = hi;
+	x86_lf(c, LF_MUL, 4, lo, 0, 0);
+	c->lf.cf_in = hi != 0;
+}
+
+static void mul_r64(struct x86_cpu *c, const struct x86_insn *i)
+{
+	unsigned __int128 p = (unsigned __int128)c->r[R_AX] * c->r[i->rm];
+	uint64_t lo = (uint64_t)p, hi = (uint64_t)(p >> 64);
+
+	c->r[R_AX] = lo;
+	c->r[R_DX] = hi;
+	x86_lf(c, LF_MUL, 8, lo, 0, 0);
+	c->lf.cf_in = hi != 0;
+}
 
 /* IMUL Gv, Ev (0F AF) and IMUL Gv, Ev, imm (69, 6B) with a register
  * source: the product truncated to the operand size; CF = OF = the signed
@@ -402,6 +497,38 @@ static void ret64(struct x86_cpu *c, const struct x86_insn *i)
 	c->rip = t;
 }
 
+/* JMP near indirect through memory (FF /4): jump tables. 64-bit mode:
+ * a 64-bit target that must be canonical; 32-bit operand size outside it:
+ * checked against the CS limit except in compatibility mode (ctrl.c's
+ * near_target(), SDM Vol. 2A JMP "Operation"). */
+static void jmp_m64(struct x86_cpu *c, const struct x86_insn *i)
+{
+	uint64_t t = x86_read_inl(c, i->seg, x86_ea_inl(c, i), 8);
+	check_canonical(c, t);
+	c->rip = t;
+}
+
+static void jmp_m32(struct x86_cpu *c, const struct x86_insn *i)
+{
+	uint64_t t = (uint32_t)x86_read_inl(c, i->seg, x86_ea_inl(c, i), 4);
+	if (c->mode != MODE_LONG && unlikely(t > c->seg[S_CS].limit))
+		x86_fault(c, X86_GP, 0);
+	c->rip = t;
+}
+
+static x86_handler pick_ai(uint8_t op, bool q)
+{
+	switch (op & ~7) {
+	case 0x00: return q ? add_ai64 : add_ai32;
+	case 0x08: return q ? or_ai64 : or_ai32;
+	case 0x20: return q ? and_ai64 : and_ai32;
+	case 0x28: return q ? sub_ai64 : sub_ai32;
+	case 0x30: return q ? xor_ai64 : xor_ai32;
+	case 0x38: return q ? cmp_ai64 : cmp_ai32;
+	}
+	return NULL;
+}
+
 static x86_handler pick_rr(uint8_t op, bool q)
 {
 	switch (op & ~3) {
@@ -433,7 +560,13 @@ void x86_specialize(struct x86_insn *i, int code_size)
 	bool q = i->opsz == 8, reg = i->mod == 3;
 	x86_handler h = NULL;
 
-	if (i->lock || (i->opsz != 4 && i->opsz != 8))
+	if (i->lock)
+		return;
+	if (i->map == 0 && (i->op == 0x3c || i->op == 0xa8)) {
+		i->fn = i->op == 0x3c ? cmp_al_imm : test_al_imm;
+		return;
+	}
+	if (i->opsz != 4 && i->opsz != 8)
 		return;
 	if (i->map == 0) {
 		uint8_t op = i->op;
@@ -444,6 +577,11 @@ void x86_specialize(struct x86_insn *i, int code_size)
 				h = q ? cmp_mem64 : cmp_mem32;
 			else if (i->adsz >= 4)
 				h = pick_mem(op >> 3, (op & 2) ? 1 : 0, q);
+		} else if (op < 0x40 && (op & 7) == 5) {
+			h = pick_ai(op, q);
+		} else if (op == 0xff && !reg && (i->reg & 7) == 4 && i->adsz >= 4 &&
+			   i->opsz == code_size) {
+			h = q ? jmp_m64 : jmp_m32;
 		} else if (op == 0x85 && reg) {
 			h = q ? test_rr64 : test_rr32;
 		} else if ((op == 0x81 || op == 0x83) && reg) {
@@ -451,9 +589,21 @@ void x86_specialize(struct x86_insn *i, int code_size)
 		} else if ((op == 0x81 || op == 0x83) && i->adsz >= 4) {
 			h = pick_mem(i->reg & 7, 2, q);
 		} else if (op == 0xc1 && reg && (i->reg & 7) >= 4) {
-			h = q ? shift_ri64 : shift_ri32;
+			h = (i->reg & 7) == 5 ? (q ? shr_ri64 : shr_ri32)
+			    : (i->reg & 7) == 7 ? (q ? sar_ri64 : sar_ri32)
+			    : (q ? shl_ri64 : shl_ri32);
 		} else if (op == 0xc1 && reg && (i->reg & 7) <= 1) {
 			h = q ? rot_ri64 : rot_ri32;
+		} else if (op == 0xd3 && reg && (i->reg & 7) >= 4) {
+			h = q ? shift_rc64 : shift_rc32;
+		} else if (op == 0xd3 && reg && (i->reg & 7) <= 1) {
+			h = q ? rot_rc64 : rot_rc32;
+		} else if (code_size != 8 && op >= 0x40 && op <= 0x4f && !q) {
+			h = op & 8 ? dec_o32 : inc_o32;
+		} else if (op == 0xff && reg && (i->reg & 7) <= 1) {
+			h = (i->reg & 1) ? (q ? dec_r64 : dec_r32) : (q ? inc_r64 : inc_r32);
+		} else if (op == 0xf7 && reg && (i->reg & 7) == 4) {
+			h = q ? mul_r64 : mul_r32;
 		} else if (op == 0x89 || op == 0x8b) {
 			if (reg)
 				h = op == 0x89 ? (q ? mov_rm_r64 : mov_rm_r32) : (q ? mov_r_rm64 : mov_r_rm32);
