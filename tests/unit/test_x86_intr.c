@@ -136,16 +136,7 @@ static void prot_mode_user(struct tvm *t)
 	t_seg(&s.cs, SEL_UCODE32, 0xb, 3, 0, 1);
 	t_seg(&s.ss, SEL_UDATA, 0x3, 3, 0, 1);
 	s.ds = s.es = s.fs = s.gs = s.ss;
-	memset(&s.tr, 0, sizeof(s.tr));
-	s.tr.selector = SEL_TSS;
-	s.tr.base = T_TSS;
-	s.tr.limit = 0x67;
-	s.tr.type = 0xb;
-	s.tr.present = 1;
-	s.gdt.base = T_GDT;
-	s.gdt.limit = 0x47;
-	s.idt.base = T_IDT;
-	s.idt.limit = 0x7ff;
+	t_sys_tables(&s, 0x7ff);
 	s.cr0 = 0x11; /* PE, ET */
 	s.cr3 = s.cr4 = s.efer = 0;
 	x86emu_set_sregs(t->cpu, &s);

@@ -191,6 +191,23 @@ static void t_gate32(struct tvm *t, int vec, uint32_t off, uint16_t sel, int typ
 
 /* Identity map the first 2 MiB with 4 KiB user-writable pages and the next
  * 2 MiB with one 2 MiB page; every handler gets a gate. */
+
+/* The fixture's busy 32/64-bit TSS in TR, its GDT, and an IDT of
+ * idt_limit bytes: what every mode the tests enter shares. */
+static inline void t_sys_tables(struct vcpu_sregs *s, uint16_t idt_limit)
+{
+	memset(&s->tr, 0, sizeof(s->tr));
+	s->tr.selector = SEL_TSS;
+	s->tr.base = T_TSS;
+	s->tr.limit = 0x67;
+	s->tr.type = 0xb;
+	s->tr.present = 1;
+	s->gdt.base = T_GDT;
+	s->gdt.limit = 0x47;
+	s->idt.base = T_IDT;
+	s->idt.limit = idt_limit;
+}
+
 static void t_long_mode(struct tvm *t, int cpl)
 {
 	struct vcpu_sregs s;
@@ -217,16 +234,7 @@ static void t_long_mode(struct tvm *t, int cpl)
 		t_seg(&s.ss, SEL_DATA, 0x3, 0, 0, 1);
 	}
 	s.ds = s.es = s.fs = s.gs = s.ss;
-	memset(&s.tr, 0, sizeof(s.tr));
-	s.tr.selector = SEL_TSS;
-	s.tr.base = T_TSS;
-	s.tr.limit = 0x67;
-	s.tr.type = 0xb;
-	s.tr.present = 1;
-	s.gdt.base = T_GDT;
-	s.gdt.limit = 0x47;
-	s.idt.base = T_IDT;
-	s.idt.limit = 0xfff;
+	t_sys_tables(&s, 0xfff);
 	s.cr0 = 0x80010033; /* PG WP NE ET MP PE */
 	s.cr3 = T_PML4;
 	s.cr4 = 0x20;       /* PAE */
