@@ -33,11 +33,19 @@ LIB := $(BUILD)/libringvm.a
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-.PHONY: all clean test unit guests guest run deps bench check-headers diff fuzz
+.PHONY: all clean test unit guests guest run deps bench check-headers diff fuzz FORCE
 all: ringvm
 
-ringvm: $(MAIN_OBJ) $(LIB)
+# Each MODE links its own binary; ./ringvm is whichever was built last
+# (compared, not timestamped: a release build after an asan one must
+# replace it even though the release objects are older).
+$(BUILD)/ringvm: $(MAIN_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+ringvm: $(BUILD)/ringvm FORCE
+	@cmp -s $< $@ || cp $< $@
+
+FORCE:
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
