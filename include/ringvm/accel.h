@@ -42,13 +42,12 @@ struct accel_ops {
 extern const struct accel_ops accel_kvm;
 extern const struct accel_ops accel_emu;
 
-/* Registry, in order of preference for --accel auto. An entry is NULL when
- * that accelerator is not built in. */
+/* Registry, in order of preference for --accel auto. */
 extern const struct accel_ops *const accel_registry[];
 extern const int accel_registry_nr;
 
 /* Pick by name ("auto", "kvm", "emu"). Prints the choice and why on stderr
- * once. NULL with a message when nothing fits. */
+ * once. NULL with a message when the named one is unknown or unusable. */
 const struct accel_ops *accel_select(const char *name);
 
 /* The KVM VM file descriptor (tests read in-kernel state with it). */

@@ -63,15 +63,9 @@ const struct accel_ops *accel_select(const char *name)
 			accel_note("kvm", "auto: /dev/kvm works and the CPU has vmx/svm");
 			return kvm;
 		}
-		if (emu) {
-			accel_note("emu", kvm_ok ? "auto: /dev/kvm opens but the CPU has no vmx/svm, so KVM would emulate in the host kernel; ringvm's software CPU is faster"
-						 : "auto: KVM unusable; ringvm's software CPU");
-			return emu;
-		}
-		pr_err("no usable accelerator: %s; the software CPU (--accel emu) is not built in. "
-		       "Use --accel kvm to run under KVM anyway (slow: guests are emulated in the host kernel)",
-		       kvm_ok ? "/dev/kvm opens but the host CPU has no vmx/svm" : why);
-		return NULL;
+		accel_note("emu", kvm_ok ? "auto: /dev/kvm opens but the CPU has no vmx/svm, so KVM would emulate in the host kernel; ringvm's software CPU is faster"
+					 : "auto: KVM unusable; ringvm's software CPU");
+		return emu;
 	}
 	if (!strcmp(name, "kvm")) {
 		if (kvm->probe(why, sizeof(why)) < 0) {
@@ -84,8 +78,7 @@ const struct accel_ops *accel_select(const char *name)
 	}
 	const struct accel_ops *a = accel_find(name);
 	if (!a) {
-		pr_err("--accel %s: unknown accelerator (choose auto, kvm or emu)%s", name,
-		       !strcmp(name, "emu") ? "; the software CPU is not built in" : "");
+		pr_err("--accel %s: unknown accelerator (choose auto, kvm or emu)", name);
 		return NULL;
 	}
 	if (a->probe && a->probe(why, sizeof(why)) < 0) {

@@ -6,6 +6,7 @@
  *
  * With this the guest's `poweroff` ends ringvm with status 0, and the
  * power button lets SIGTERM ask the guest to shut down cleanly. */
+#include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 #include "ringvm/acpi.h"
@@ -39,8 +40,6 @@ struct acpi_pm {
 	int sci_level;
 	struct timespec t0;
 };
-
-static struct acpi_pm *the_pm; /* one per process, like the VM */
 
 static void acpi_pm_update_sci(struct acpi_pm *pm)
 {
@@ -153,34 +152,37 @@ int acpi_pm_init(struct vm *vm)
 	int ret;
 
 	if (!pm)
-		return -1;
+		return -ENOMEM;
 	pm->vm = vm;
 	pm->pm1_cnt = PM1_SCI_EN;
 	clock_gettime(CLOCK_MONOTONIC, &pm->t0);
 	irq_line_init(&pm->sci, vm, ACPI_SCI_GSI);
 	ret = bus_register(vm, BUS_PIO, ACPI_PM_BASE, ACPI_PM_LEN, &acpi_pm_ops, pm);
-	if (ret < 0) {
+	if (ret < 0)
 		free(pm);
-		return ret;
-	}
-	the_pm = pm;
-	return 0;
+	return ret;
+}
+
+/* The device's state hangs off the range it claimed, as for the other
+ * platform devices (src/hw/hw.c). */
+static struct acpi_pm *acpi_pm_of(struct vm *vm)
+{
+	const struct bus_range *r = bus_find(&vm->bus[BUS_PIO], ACPI_PM_BASE);
+
+	return r && r->ops == &acpi_pm_ops ? r->opaque : NULL;
 }
 
 void acpi_pm_exit(struct vm *vm)
 {
-	if (the_pm && the_pm->vm == vm) {
-		free(the_pm);
-		the_pm = NULL;
-	}
+	free(acpi_pm_of(vm));
 }
 
 int acpi_pm_power_button(struct vm *vm)
 {
-	struct acpi_pm *pm = the_pm;
+	struct acpi_pm *pm = acpi_pm_of(vm);
 	int listening;
 
-	if (!pm || pm->vm != vm)
+	if (!pm)
 		return -1;
 	vm_lock(vm);
 	/* A guest that never enabled the button event would not notice. */

@@ -123,7 +123,7 @@ static void kvmclock_publish_system_time(struct x86_cpu *c, uint64_t gpa)
 	}
 	kvmclock_scale(&mul, &shift);
 	version = get_le32(p);
-	put_le32(p, (version | 1) + 0);
+	put_le32(p, version | 1);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	/* The guest's TSC is the host's plus its offset (x86_rdtsc). */
 	clock_pair(&ns, &tsc);
@@ -155,7 +155,7 @@ static void kvmclock_publish_wall_clock(struct x86_cpu *c, uint64_t gpa)
 	up_ns = mono_ns() - origin_ns;
 	wall_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec - up_ns;
 	version = get_le32(p);
-	put_le32(p, (version | 1) + 0);
+	put_le32(p, version | 1);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	put_le32(p + 4, (uint32_t)(wall_ns / 1000000000ULL));
 	put_le32(p + 8, (uint32_t)(wall_ns % 1000000000ULL));
