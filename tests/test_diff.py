@@ -49,6 +49,23 @@ def test_diffrun_cpl0():
     assert forms >= MIN_FORMS and cases >= forms * 300, out[-4000:]
 
 
+@pytest.mark.parametrize("cpl", [3, 0])
+def test_diffrun_translated(cpl):
+    # diffrun -b: each form runs as one whole block translated on its
+    # first run (src/cpu/x86/jit.c), so the translator's native forms,
+    # register cache and lazy-flag records face the host CPU too. Planting
+    # a wrong flag record for ADD in jit.c makes this fail by the hundreds.
+    args = ["-b", "-n", "400"] + (["-k", "-s", "0x0c0de"] if cpl == 0 else [])
+    r, out = run("diffrun", *args, timeout=600)
+    m = re.search(r"^diff: (\d+) forms, (\d+) cases, (\d+) mismatches$", out, re.M)
+    assert m, out[-4000:]
+    forms, cases, mismatches = map(int, m.groups())
+    print(m.group(0))
+    assert mismatches == 0, out[-12000:]
+    assert r.returncode == 0, out[-4000:]
+    assert forms >= MIN_FORMS and cases >= forms * 400, out[-4000:]
+
+
 def test_decoder_lengths():
     r, out = run("declen", "-n", "1000000", timeout=300)
     m = re.search(r"^declen: (\d+) streams, (\d+) compared, (\d+) mismatches$", out, re.M)

@@ -165,6 +165,8 @@ void sandbox_load(struct sandbox *s, const struct diff_state *st, uint64_t rip);
 /* Run; returns -1 on normal stop at stop_rip, the exception vector when a
  * fault reached an IDT stub, 256 on shutdown, 257 on a runaway. */
 int sandbox_run(struct sandbox *s, uint64_t max_insns, uint64_t stop_rip);
+/* The same, the form run as one whole block (the translated path). */
+int sandbox_run_block(struct sandbox *s, uint64_t ninsn, uint64_t stop_rip);
 void sandbox_save(struct sandbox *s, struct diff_state *st, uint64_t *rip);
 /* Stop the run after this many MMIO/PIO accesses (0: no limit); resets the
  * count. */

@@ -378,6 +378,7 @@ struct run_opts {
 	unsigned max_print;
 	bool list;
 	bool kernel;   /* run the emulated side at CPL 0 */
+	bool block;    /* each form as one whole block: translated (jit.c) */
 };
 
 static unsigned printed;
@@ -560,7 +561,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	o->max_print = 20;
 	o->list = false;
 	o->kernel = false;
-	while ((opt = getopt(argc, argv, "s:n:f:m:lkh")) != -1) {
+	o->block = false;
+	while ((opt = getopt(argc, argv, "s:n:f:m:lkbh")) != -1) {
 		switch (opt) {
 		case 's': o->seed = strtoull(optarg, NULL, 0); break;
 		case 'n': o->cases = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -568,9 +570,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'm': o->max_print = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'l': o->list = true; break;
 		case 'k': o->kernel = true; break;
+		case 'b': o->block = true; break;
 		default:
 			fprintf(stderr, "usage: %s [-s seed] [-n cases-per-form] [-f filter] "
-				"[-m max-printed] [-l] [-k]\n", argv[0]);
+				"[-m max-printed] [-l] [-k] [-b]\n", argv[0]);
 			return -1;
 		}
 	}
@@ -590,6 +593,10 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
+	/* Translate every block on its first run (read once, at the first
+	 * x86emu_run()). */
+	if (o.block)
+		setenv("RINGVM_JIT_HOT", "1", 1);
 	forms_int(&t);
 	forms_sse(&t);
 	if (o.list) {
@@ -653,7 +660,8 @@ int main(int argc, char **argv)
 			copy_in(sb, DIFF_DATA_VA, data_in, DIFF_DATA_LEN);
 			copy_in(sb, DIFF_STACK_VA, stack_in, 0x1000);
 			sandbox_load(sb, &in, DIFF_CODE_VA);
-			ve = sandbox_run(sb, f->ninsn, DIFF_CODE_VA + f->len);
+			ve = o.block ? sandbox_run_block(sb, f->ninsn, DIFF_CODE_VA + f->len)
+				     : sandbox_run(sb, f->ninsn, DIFF_CODE_VA + f->len);
 			sandbox_save(sb, &e, &erip);
 			if (ve >= 0 && ve < 256)
 				frip = sandbox_fault_rip(sb, ve);

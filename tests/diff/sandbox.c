@@ -361,6 +361,44 @@ int sandbox_run(struct sandbox *s, uint64_t max_insns, uint64_t stop_rip)
 	return 257;
 }
 
+/* The same run with the form as one whole decoded block, so that run.c
+ * takes its translated path (diffrun -b sets RINGVM_JIT_HOT=1): the
+ * emulated copy ends the form with JMP $ (EB FE), a block ender that
+ * changes no register or flag, and the first call runs the form and that
+ * jump in one go; a form that branches over part of itself retires fewer
+ * instructions, and the jump spins in place for the rest of the budget.
+ * Whatever is left (a REP slice, a fault) goes on one instruction at a
+ * time as sandbox_run() does. */
+int sandbox_run_block(struct sandbox *s, uint64_t ninsn, uint64_t stop_rip)
+{
+	uint8_t *p = sandbox_ptr(s, stop_rip);
+
+	if (!p)
+		return 259;
+	p[0] = 0xeb;
+	p[1] = 0xfe;
+	for (uint64_t n = 0; n < ninsn + 20000; n++) {
+		enum x86emu_stop why = x86emu_run(s->emu, n ? 1 : ninsn + 1);
+		uint64_t rip = sb_rip(s);
+
+		if (rip == stop_rip && why != X86EMU_SHUTDOWN)
+			return -1;
+		switch (why) {
+		case X86EMU_LIMIT:
+			continue;
+		case X86EMU_HLT:
+			if (rip >= SB_HANDLERS && rip < SB_HANDLERS + 0x1000)
+				return (int)((rip - SB_HANDLERS) / 16);
+			return 258;
+		case X86EMU_SHUTDOWN:
+			return 256;
+		default:
+			return 259;
+		}
+	}
+	return 257;
+}
+
 uint64_t sandbox_fault_rip(struct sandbox *s, int vec)
 {
 	struct vcpu_regs r;

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <Zydis/Zydis.h>
 #include "cpu/x86/isa.h"
+#include "cpu/x86/jit.h"
 #include "cpu/x86/system.h"
 
 #define BLOCK_MAX  16
@@ -54,7 +55,10 @@ struct dblock {
 	uint8_t n;           /* instructions; 0 = empty slot */
 	bool tail_special;   /* the last instruction is one ends_block() names,
 	                        other than a near transfer (chain() stops) */
+	uint8_t hits;        /* whole-block runs before translation; 255: never */
 	struct x86_insn *insn; /* n records in the arena */
+	x86_jit_fn jit;      /* its translation (jit.c), or NULL */
+	uint64_t jit_rip;    /* the RIP it was translated at */
 };
 
 /* The records of all blocks live packed in one arena, n per block, not
@@ -68,6 +72,7 @@ struct dblock {
 struct dcache {
 	struct dblock *blocks;
 	struct x86_insn *arena;
+	struct x86_jit *jit; /* translated blocks; NULL: interpret only */
 	unsigned arena_used; /* records handed out since the last flush */
 	uint64_t faults;     /* faulted instructions: they count toward max_insns */
 	uint64_t epoch_seen; /* code_epoch when this vCPU last fixed its TLB */
@@ -88,10 +93,23 @@ static uint8_t *page_code;     /* page holds cached code */
 static uint64_t code_epoch;    /* bumped when a page becomes code */
 static pthread_once_t pages_once = PTHREAD_ONCE_INIT;
 
+/* Block translation (jit.c): on unless RINGVM_JIT=0; a block is
+ * translated on its jit_hot-th whole run (RINGVM_JIT_HOT, 1..254), so code
+ * that runs a few times (most of a boot) is never translated. */
+#define JIT_BYTES (64u << 20)
+static bool jit_on = true;
+static unsigned jit_hot = 16;
+
 static void pages_alloc(void)
 {
+	const char *e = getenv("RINGVM_JIT"), *h = getenv("RINGVM_JIT_HOT");
+
 	page_gen = calloc(PG_SLOTS, sizeof(*page_gen));
 	page_code = calloc(PG_SLOTS, 1);
+	if (e && !strcmp(e, "0"))
+		jit_on = false;
+	if (h && atoi(h) >= 1 && atoi(h) <= 254)
+		jit_hot = (unsigned)atoi(h);
 }
 
 static inline uint32_t pg_slot(uint64_t phys)
@@ -124,6 +142,8 @@ static struct dcache *dc_get(struct x86_cpu *c)
 		free(dc);
 		return NULL;
 	}
+	/* Without an executable buffer the interpreter does it all. */
+	dc->jit = jit_on ? x86_jit_new(JIT_BYTES) : NULL;
 	c->dcache = dc;
 	return dc;
 }
@@ -136,6 +156,7 @@ void x86_dcache_free(struct x86_cpu *c)
 		return;
 	free(dc->blocks);
 	free(dc->arena);
+	x86_jit_free(dc->jit);
 	free(dc);
 	c->dcache = NULL;
 }
@@ -313,10 +334,14 @@ static struct dblock *block_build(struct x86_cpu *c, struct dcache *dc, struct d
 	if (dc->arena_used + BLOCK_MAX > ARENA_RECS) {
 		memset(dc->blocks, 0, DC_BLOCKS * sizeof(*dc->blocks));
 		dc->arena_used = 0;
+		if (dc->jit)
+			x86_jit_reset(dc->jit);   /* translations call into the arena */
 	}
 	/* The slot is empty until it is complete: a decode fault or a page
 	 * crossing below leaves it so. */
 	b->n = 0;
+	b->hits = 0;
+	b->jit = NULL;
 	b->insn = dc->arena + dc->arena_used;
 	b->gen = gen_of(s);
 	for (k = 0; k < BLOCK_MAX; k++) {
@@ -422,6 +447,56 @@ unsigned block_exec_trace(struct x86_cpu *c, struct dcache *dc, const struct dbl
 	return 1;
 }
 
+/* Translate b, which is about to run whole at c->rip. When the code
+ * buffer is full every translation is dropped and this one retried (hot
+ * blocks come back at their next run). */
+static __attribute__((noinline)) void jit_build(struct x86_cpu *c, struct dcache *dc,
+						struct dblock *b)
+{
+	bool full;
+	x86_jit_fn f = x86_jit_compile(dc->jit, b->insn, b->n, c->rip, b->code_size,
+				       &dc->written, &full);
+
+	if (!f && full) {
+		x86_jit_reset(dc->jit);
+		for (unsigned k = 0; k < DC_BLOCKS; k++)
+			dc->blocks[k].jit = NULL;
+		f = x86_jit_compile(dc->jit, b->insn, b->n, c->rip, b->code_size,
+				    &dc->written, &full);
+	}
+	b->jit = f;
+	b->jit_rip = c->rip;
+	if (!f)
+		b->hits = 255;
+}
+
+/* Run a whole block, translated when it is hot. A translation bakes in
+ * its RIP (an alias mapping of the same physical code runs interpreted)
+ * and takes branches without the CS limit check of legacy modes, so it
+ * runs only where that check cannot fail: 64-bit code or a 4 GiB CS. The
+ * bookkeeping around it is block_exec()'s. */
+static inline __attribute__((always_inline))
+unsigned block_go(struct x86_cpu *c, struct dcache *dc, struct dblock *b, unsigned want)
+{
+	if (want == b->n && dc->jit) {
+		if (!b->jit && b->hits < 255 && ++b->hits >= jit_hot)
+			jit_build(c, dc, b);
+		if (b->jit && c->rip == b->jit_rip &&
+		    (c->mode == MODE_LONG || c->seg[S_CS].limit == 0xffffffffu)) {
+			unsigned ran;
+
+			dc->written = false;
+			dc->running = b;
+			dc->running_rip = c->rip;
+			ran = b->jit(c);
+			c->icount += ran;
+			dc->running = NULL;
+			return ran;
+		}
+	}
+	return block_exec(c, dc, b, want);
+}
+
 /* One instruction that is not cached (crosses a page, or not in RAM). */
 static void exec_uncached(struct x86_cpu *c, const uint8_t *buf, int n, bool trace)
 {
@@ -496,7 +571,7 @@ static bool take_events(struct x86_cpu *c)
  * the first of those, and the loop's full checks run. The soft TLB's code
  * tags and the page generations are checked for every block as in
  * run_loop(). */
-static inline void chain(struct x86_cpu *c, struct dcache *dc, const struct dblock *b,
+static inline void chain(struct x86_cpu *c, struct dcache *dc, struct dblock *b,
 			 unsigned ran, uint64_t start, uint64_t start_faults, uint64_t limit)
 {
 	for (;;) {
@@ -525,7 +600,7 @@ static inline void chain(struct x86_cpu *c, struct dcache *dc, const struct dblo
 		want = b->n;
 		if (limit - done < want)
 			want = (unsigned)(limit - done);
-		ran = block_exec(c, dc, b, want);
+		ran = block_go(c, dc, b, want);
 	}
 }
 
@@ -584,7 +659,7 @@ static enum x86emu_stop run_loop(struct x86_cpu *c, struct dcache *dc, uint64_t 
 				if (unlikely(trace))
 					ran = block_exec_trace(c, dc, b);
 				else
-					ran = block_exec(c, dc, b, want);
+					ran = block_go(c, dc, b, want);
 				if (!single)
 					chain(c, dc, b, ran, start, start_faults, limit);
 			} else {

@@ -1,0 +1,710 @@
+/* Block translator: a hot decoded block becomes one host function.
+ *
+ * Guest and host are both x86-64, so the register-only integer forms
+ * that dominate hot loops (MOV, LEA, ADD/SUB/AND/OR/XOR/CMP/TEST,
+ * INC/DEC, shifts by a constant, IMUL, MOVZX/MOVSX, Jcc, JMP) are emitted
+ * as the same host instruction on host registers. Everything else (memory
+ * access, anything that can fault or that touches system state) becomes
+ * a direct call of the instruction's ordinary handler, so its semantics
+ * are the interpreter's by construction. What this removes is the
+ * dispatch loop's per-instruction work: the indirect call through the
+ * record, RIP bookkeeping, the loop test, and for native forms the
+ * memory round trip of every register and lazy-flag field.
+ *
+ * Invariants the translation keeps (they are block_exec()'s contract):
+ * - Guest registers live in a small cache of host callee-saved registers
+ *   (rbx rbp r12 r13 r14; r15 holds the vCPU). Before every handler call
+ *   all dirty cached registers are written back, so a handler, a fault
+ *   (longjmp out of the translated code), or an exit sees c->r[] exact.
+ * - c->insn_rip and c->rip are stored before each handler call; native
+ *   forms cannot fault, so they need neither.
+ * - Lazy flags (c->lf) are written by a native form only when something
+ *   can observe them before the next full flag write: a handler call
+ *   (handlers read flags, and a fault pushes RFLAGS), a Jcc, or the end
+ *   of the block (liveness pass below). INC/DEC, shifts and IMUL are
+ *   native only where their flags are dead; otherwise their handler runs.
+ * - A Jcc right after a native flag-setting form tests the host's own
+ *   flags, which are the guest's (same instruction, same operand size);
+ *   otherwise it asks x86_cond().
+ * - After a handler that may branch or write memory the block leaves if
+ *   RIP is not the next instruction or cached code was written, as
+ *   block_exec() does.
+ * Register encodings and flag behaviour: Intel SDM Vol. 2 per instruction.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include "cpu/x86/isa.h"
+#include "cpu/x86/jit.h"
+#include "cpu/x86/jitemit.h"
+
+struct x86_jit {
+	uint8_t *mem;
+	size_t size, used;
+};
+
+struct x86_jit *x86_jit_new(size_t size)
+{
+	struct x86_jit *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->mem = mmap(NULL, size, PROT_READ | PROT_WRITE | PROT_EXEC,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (j->mem == MAP_FAILED) {
+		free(j);
+		return NULL;
+	}
+	j->size = size;
+	return j;
+}
+
+void x86_jit_free(struct x86_jit *j)
+{
+	if (!j)
+		return;
+	munmap(j->mem, j->size);
+	free(j);
+}
+
+void x86_jit_reset(struct x86_jit *j)
+{
+	j->used = 0;
+}
+
+/* --- what each record becomes --- */
+
+enum jkind {
+	K_CALL,      /* the handler */
+	K_NOP,
+	K_MOV_RR, K_MOV_RI, K_LEA, K_MOVX,
+	K_ALU_RR, K_ALU_RI,     /* aop: group-1 number, or AOP_TEST */
+	K_INCDEC, K_SHIFT, K_IMUL_RRI, K_IMUL_RR,
+	K_JCC, K_JMP,
+};
+#define AOP_TEST 8
+
+struct jop {
+	uint8_t kind, size, aop, ext;
+	uint8_t dst, src;       /* guest registers */
+	uint16_t opc;           /* K_MOVX: host opcode */
+	uint16_t wmask;         /* K_CALL: guest registers the handler may write */
+	bool branch, wmem;      /* K_CALL: may move RIP / write memory */
+	bool live;              /* the flags after this record can be observed */
+	uint64_t imm;           /* immediate, or a branch target */
+};
+
+/* A guest byte register that is the low byte of c->r[g] (not AH..BH). */
+static bool low_byte(const struct x86_insn *i, int g)
+{
+	return i->rex || g < 4;
+}
+
+static bool alu_ok(int aop)
+{
+	return aop != 2 && aop != 3;     /* ADC and SBB read CF: handler */
+}
+
+/* What the handler of a memory form may change, so the register cache
+ * drops only that (everything, for anything not listed). */
+static void call_effects(const struct x86_insn *i, int code_size, struct jop *o)
+{
+	const bool mem = i->mod != 3;
+	const uint8_t op = i->op;
+
+	o->kind = K_CALL;
+	o->wmask = 0xffff;
+	o->branch = o->wmem = true;
+	if (i->map == 0 && mem && !i->rep) {
+		if (op == 0x88 || op == 0x89 || op == 0xc6 || op == 0xc7 ||
+		    (op < 0x40 && (op & 7) < 2 && (op >> 3) != 7) ||
+		    ((op == 0x80 || op == 0x81 || op == 0x83) && (i->reg & 7) != 7)) {
+			o->wmask = 0;                     /* stores, ALU to memory */
+			o->branch = false;
+		} else if (op == 0x38 || op == 0x39 || op == 0x3a || op == 0x3b ||
+			   op == 0x84 || op == 0x85 ||
+			   ((op == 0x80 || op == 0x81 || op == 0x83) && (i->reg & 7) == 7)) {
+			o->wmask = 0;                     /* compares with memory */
+			o->branch = o->wmem = false;
+		} else if (op == 0x8a || op == 0x8b || (op == 0x63 && code_size == 8) ||
+			   (op < 0x40 && (op & 7) >= 2 && (op & 7) < 4)) {
+			o->wmask = (uint16_t)(1u << i->reg | 1u << (i->reg & 3));
+			o->branch = o->wmem = false;      /* loads, ALU from memory */
+		}
+	} else if (i->map == 1 && mem && !i->rep &&
+		   (op == 0xb6 || op == 0xb7 || op == 0xbe || op == 0xbf)) {
+		o->wmask = (uint16_t)(1u << i->reg);
+		o->branch = o->wmem = false;
+	} else if (i->map == 0 && !i->rep && op >= 0x50 && op <= 0x5f &&
+		   (i->opsz == code_size || (code_size == 8 && i->opsz == 8))) {
+		o->wmask = (uint16_t)(1u << R_SP | (op >= 0x58 ? 1u << i->rm : 0));
+		o->branch = false;
+		o->wmem = op < 0x58;
+	}
+}
+
+/* A relative branch whose target the translation may take without the
+ * handler's checks: operand size of the code (no 16-bit truncation), and
+ * in 64-bit code a canonical target (else #GP, SDM Vol. 2A Jcc). The CS
+ * limit check of legacy modes is run.c's entry condition. */
+static bool branch_ok(const struct x86_insn *i, uint64_t next, int code_size)
+{
+	uint64_t t = next + i->imm;
+
+	if (i->opsz != code_size)
+		return false;
+	return code_size != 8 || (uint64_t)((int64_t)(t << 16) >> 16) == t;
+}
+
+static void classify(const struct x86_insn *i, uint64_t next, int code_size, struct jop *o)
+{
+	const bool reg = i->mod == 3, wide = i->opsz == 4 || i->opsz == 8;
+	const uint8_t op = i->op;
+
+	memset(o, 0, sizeof(*o));
+	call_effects(i, code_size, o);
+	if (i->lock || i->rep)
+		return;
+	o->size = i->opsz;
+	if (i->map == 0) {
+		if (op == 0x90 && !(i->rex & 1)) {
+			o->kind = K_NOP;
+		} else if ((op == 0x89 || op == 0x8b) && reg && wide) {
+			o->kind = K_MOV_RR;
+			o->dst = op == 0x89 ? i->rm : i->reg;
+			o->src = op == 0x89 ? i->reg : i->rm;
+		} else if (((op >= 0xb8 && op <= 0xbf) || (op == 0xc7 && reg && !(i->reg & 7))) && wide) {
+			o->kind = K_MOV_RI;
+			o->dst = i->rm;
+			o->imm = i->imm;
+		} else if (op == 0x8d && !reg && wide && i->adsz >= 4 && fits_s32((uint64_t)i->disp)) {
+			o->kind = K_LEA;
+			o->dst = i->reg;
+		} else if (op < 0x40 && (op & 7) < 4 && reg && alu_ok(op >> 3)) {
+			bool byte = !(op & 1);
+			o->kind = K_ALU_RR;
+			o->aop = op >> 3;
+			o->dst = (op & 2) ? i->reg : i->rm;
+			o->src = (op & 2) ? i->rm : i->reg;
+			if (byte) {
+				o->size = 1;
+				if (o->aop != 7 || !low_byte(i, o->dst) || !low_byte(i, o->src))
+					o->kind = K_CALL;
+			} else if (!wide) {
+				o->kind = K_CALL;
+			}
+		} else if ((op == 0x84 || op == 0x85) && reg) {
+			o->kind = K_ALU_RR;
+			o->aop = AOP_TEST;
+			o->dst = i->rm;
+			o->src = i->reg;
+			if (op == 0x84) {
+				o->size = 1;
+				if (!low_byte(i, i->rm) || !low_byte(i, i->reg))
+					o->kind = K_CALL;
+			} else if (!wide) {
+				o->kind = K_CALL;
+			}
+		} else if (op < 0x40 && (op & 7) == 5 && alu_ok(op >> 3) && wide) {
+			o->kind = K_ALU_RI;
+			o->aop = op >> 3;
+			o->dst = R_AX;
+			o->imm = i->imm;
+		} else if ((op == 0x3c || op == 0xa8) || (op == 0xa9 && wide)) {
+			o->kind = K_ALU_RI;
+			o->aop = op == 0x3c ? 7 : AOP_TEST;
+			o->size = op == 0xa9 ? i->opsz : 1;
+			o->dst = R_AX;
+			o->imm = i->imm;
+		} else if ((op == 0x81 || op == 0x83) && reg && wide && alu_ok(i->reg & 7)) {
+			o->kind = K_ALU_RI;
+			o->aop = i->reg & 7;
+			o->dst = i->rm;
+			o->imm = i->imm;
+		} else if (((op == 0x80 && (i->reg & 7) == 7) || (op == 0xf6 && !(i->reg & 7))) &&
+			   reg && low_byte(i, i->rm)) {
+			o->kind = K_ALU_RI;
+			o->aop = op == 0x80 ? 7 : AOP_TEST;
+			o->size = 1;
+			o->dst = i->rm;
+			o->imm = i->imm;
+		} else if (op == 0xf7 && reg && !(i->reg & 7) && wide) {
+			o->kind = K_ALU_RI;
+			o->aop = AOP_TEST;
+			o->dst = i->rm;
+			o->imm = i->imm;
+		} else if (code_size != 8 && op >= 0x40 && op <= 0x4f && i->opsz == 4) {
+			o->kind = K_INCDEC;
+			o->dst = op & 7;
+			o->ext = (op >> 3) & 1;
+		} else if (op == 0xff && reg && (i->reg & 7) <= 1 && wide) {
+			o->kind = K_INCDEC;
+			o->dst = i->rm;
+			o->ext = i->reg & 1;
+		} else if ((op == 0xc1 || op == 0xd1) && reg && (i->reg & 7) >= 4 && wide) {
+			o->kind = K_SHIFT;
+			o->dst = i->rm;
+			o->ext = (i->reg & 7) == 6 ? 4 : (i->reg & 7);   /* /6 is SAL = SHL */
+			o->imm = (op == 0xd1 ? 1 : i->imm) & (i->opsz == 8 ? 63 : 31);
+		} else if ((op == 0x69 || op == 0x6b) && reg && wide) {
+			o->kind = K_IMUL_RRI;
+			o->dst = i->reg;
+			o->src = i->rm;
+			o->imm = i->imm;
+		} else if (op == 0x63 && code_size == 8 && reg && i->opsz == 8) {
+			o->kind = K_MOVX;
+			o->opc = 0x63;
+			o->dst = i->reg;
+			o->src = i->rm;
+		} else if (op >= 0x70 && op <= 0x7f && branch_ok(i, next, code_size)) {
+			o->kind = K_JCC;
+			o->ext = op & 15;
+			o->imm = (next + i->imm) & x86_mask(code_size);
+		} else if ((op == 0xeb || op == 0xe9) && branch_ok(i, next, code_size)) {
+			o->kind = K_JMP;
+			o->imm = (next + i->imm) & x86_mask(code_size);
+		}
+	} else if (i->map == 1) {
+		if (op >= 0x80 && op <= 0x8f && branch_ok(i, next, code_size)) {
+			o->kind = K_JCC;
+			o->ext = op & 15;
+			o->imm = (next + i->imm) & x86_mask(code_size);
+		} else if (op == 0xaf && reg && wide) {
+			o->kind = K_IMUL_RR;
+			o->dst = i->reg;
+			o->src = i->rm;
+		} else if ((op == 0xb6 || op == 0xb7 || op == 0xbe || op == 0xbf) && reg && wide &&
+			   (!(op & 1) ? low_byte(i, i->rm) : true)) {
+			o->kind = K_MOVX;
+			o->opc = 0x0f00 | op;
+			o->dst = i->reg;
+			o->src = i->rm;
+		} else if (op == 0x1f && !i->rep) {
+			o->kind = K_NOP;
+		}
+	}
+}
+
+/* Backward pass: which records' flags can be observed (see the top). */
+static void liveness(struct jop *ops, unsigned n)
+{
+	bool live = true;
+
+	for (unsigned k = n; k-- > 0;) {
+		struct jop *o = &ops[k];
+
+		o->live = live;
+		switch (o->kind) {
+		case K_NOP: case K_MOV_RR: case K_MOV_RI: case K_LEA: case K_MOVX:
+			break;
+		case K_ALU_RR: case K_ALU_RI:
+			live = false;
+			break;
+		case K_INCDEC: case K_SHIFT: case K_IMUL_RRI: case K_IMUL_RR:
+			if (live)
+				o->kind = K_CALL;     /* its handler records the flags */
+			else
+				live = false;
+			break;
+		default:                          /* K_CALL, K_JCC, K_JMP */
+			live = true;
+			break;
+		}
+	}
+}
+
+/* --- the register cache --- */
+
+#define NSLOT 5
+static const uint8_t slot_host[NSLOT] = { H_BX, H_BP, H_R12, H_R13, H_R14 };
+
+struct jctx {
+	struct jbuf b;
+	int8_t slot_of[16];     /* guest register -> slot, or -1 */
+	uint8_t guest[NSLOT];
+	bool used[NSLOT], dirty[NSLOT];
+	uint32_t stamp[NSLOT], clock;
+	uint16_t pin;           /* guest registers of the current record */
+	bool hf_ok;             /* host flags are the guest's (last native ALU) */
+};
+
+#define OFF_R(g)   ((int32_t)(offsetof(struct x86_cpu, r) + 8u * (unsigned)(g)))
+#define OFF_RIP    ((int32_t)offsetof(struct x86_cpu, rip))
+#define OFF_IRIP   ((int32_t)offsetof(struct x86_cpu, insn_rip))
+#define OFF_RES    ((int32_t)offsetof(struct x86_cpu, lf.res))
+#define OFF_SRC1   ((int32_t)offsetof(struct x86_cpu, lf.src1))
+#define OFF_SRC2   ((int32_t)offsetof(struct x86_cpu, lf.src2))
+#define OFF_LFOP   ((int32_t)offsetof(struct x86_cpu, lf.op))
+_Static_assert(offsetof(struct x86_lazy, size) == offsetof(struct x86_lazy, op) + 1,
+	       "lf.op and lf.size are stored as one 16-bit word");
+
+static void rc_writeback(struct jctx *x, int s)
+{
+	j_store(&x->b, 8, slot_host[s], OFF_R(x->guest[s]));
+}
+
+/* Host register holding guest register g, loading it when `load`. */
+static int rc_get(struct jctx *x, int g, bool load)
+{
+	int s = x->slot_of[g];
+
+	x->pin |= (uint16_t)(1u << g);
+	if (s < 0) {
+		int victim = -1;
+		for (int k = 0; k < NSLOT; k++) {
+			if (!x->used[k]) {
+				victim = k;
+				break;
+			}
+			if (x->pin & (1u << x->guest[k]))
+				continue;
+			if (victim < 0 || x->stamp[k] < x->stamp[victim])
+				victim = k;
+		}
+		s = victim;                 /* never -1: at most 3 pinned */
+		if (x->used[s]) {
+			if (x->dirty[s])
+				rc_writeback(x, s);
+			x->slot_of[x->guest[s]] = -1;
+		}
+		x->used[s] = true;
+		x->dirty[s] = false;
+		x->guest[s] = (uint8_t)g;
+		x->slot_of[g] = (int8_t)s;
+		if (load)
+			j_load(&x->b, 8, slot_host[s], OFF_R(g));
+	}
+	x->stamp[s] = ++x->clock;
+	return slot_host[s];
+}
+
+static void rc_set_dirty(struct jctx *x, int g)
+{
+	x->dirty[x->slot_of[g]] = true;
+}
+
+/* Emit the write-back of every dirty register; mark_clean: the cache
+ * state goes on (a handler call follows), else it is only this exit's. */
+static void rc_flush(struct jctx *x, bool mark_clean)
+{
+	for (int s = 0; s < NSLOT; s++)
+		if (x->used[s] && x->dirty[s]) {
+			rc_writeback(x, s);
+			if (mark_clean)
+				x->dirty[s] = false;
+		}
+}
+
+/* Forget the (clean) registers in mask: a handler wrote them. */
+static void rc_drop(struct jctx *x, uint16_t mask)
+{
+	for (int s = 0; s < NSLOT; s++)
+		if (x->used[s] && (mask & (1u << x->guest[s]))) {
+			x->used[s] = false;
+			x->slot_of[x->guest[s]] = -1;
+		}
+}
+
+/* --- emission --- */
+
+static const uint8_t epilogue[] = {
+	0x48, 0x83, 0xc4, 0x08,        /* add rsp, 8 */
+	0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c,   /* pop r15 r14 r13 r12 */
+	0x5d, 0x5b, 0xc3,              /* pop rbp; pop rbx; ret */
+};
+
+static void emit_return(struct jctx *x, unsigned retired)
+{
+	jb1(&x->b, 0xb8);              /* mov eax, retired */
+	jb4(&x->b, retired);
+	for (size_t k = 0; k < sizeof(epilogue); k++)
+		jb1(&x->b, epilogue[k]);
+}
+
+/* Leave the block: registers back, RIP = rip, `retired` records done. */
+static void emit_exit(struct jctx *x, uint64_t rip, unsigned retired)
+{
+	rc_flush(x, false);
+	j_store_imm64(&x->b, OFF_RIP, rip);
+	emit_return(x, retired);
+}
+
+/* Zero-extending copy of the low `size` bytes of host register src into
+ * scratch register dst (rax or rcx). */
+static void emit_zext(struct jctx *x, int size, int dst, int src)
+{
+	if (size == 8) {
+		j_rr(&x->b, 8, 0x89, src, dst);
+	} else if (size == 4) {
+		j_rr(&x->b, 4, 0x89, src, dst);
+	} else {
+		j_rex(&x->b, false, dst, 0, src, true);
+		jb1(&x->b, 0x0f);
+		jb1(&x->b, 0xb6);
+		jb1(&x->b, 0xc0 | (dst & 7) << 3 | (src & 7));
+	}
+}
+
+/* Group-1 opcode of "op r/m, reg" for aop (ADD 01, OR 09, ... CMP 39),
+ * TEST 85; byte forms one less. */
+static unsigned alu_opc(int aop, int size)
+{
+	unsigned opc = aop == AOP_TEST ? 0x85 : (unsigned)aop * 8 + 1;
+	return size == 1 ? opc - 1 : opc;
+}
+
+static void emit_alu(struct jctx *x, const struct jop *o)
+{
+	const bool imm = o->kind == K_ALU_RI, store = o->aop != 7 && o->aop != AOP_TEST;
+	const int size = o->size;
+	int hd, hs = H_NONE;
+
+	if (!o->live && !store) {
+		x->hf_ok = false;              /* a compare nobody looks at */
+		return;
+	}
+	hd = rc_get(x, o->dst, true);
+	if (!imm)
+		hs = rc_get(x, o->src, true);
+	if (!o->live) {
+		if (imm && o->aop == AOP_TEST)
+			return;
+		if (imm)
+			j_alu_ri(&x->b, size, o->aop, hd, (uint32_t)o->imm);
+		else
+			j_rr(&x->b, size, alu_opc(o->aop, size), hs, hd);
+		rc_set_dirty(x, o->dst);
+		x->hf_ok = false;
+		return;
+	}
+	/* Flags observable: record src1, src2, result (fast.c's x86_lf()
+	 * arguments, each cut to the operand size) and keep the host flags
+	 * of the operation itself for a following Jcc. */
+	emit_zext(x, size, H_AX, hd);
+	if (imm)
+		j_mov_imm(&x->b, size == 8 ? 8 : 4, H_CX, size == 8 ? o->imm : o->imm & x86_mask(size));
+	else
+		emit_zext(x, size, H_CX, hs);
+	j_store(&x->b, 8, H_AX, OFF_SRC1);
+	j_store(&x->b, 8, H_CX, OFF_SRC2);
+	if (store) {
+		j_rr(&x->b, size, alu_opc(o->aop, size), H_CX, hd);
+		j_store(&x->b, 8, hd, OFF_RES);
+		rc_set_dirty(x, o->dst);
+	} else {
+		/* CMP as SUB and TEST as AND on the scratch copy: the same
+		 * flags, and the result the lazy record wants. */
+		j_rr(&x->b, size, alu_opc(o->aop == 7 ? 5 : 4, size), H_CX, H_AX);
+		j_store(&x->b, 8, H_AX, OFF_RES);
+	}
+	j_store_imm16(&x->b, OFF_LFOP,
+		      (uint16_t)((o->aop == 0 ? LF_ADD : (o->aop == 5 || o->aop == 7) ? LF_SUB
+				  : LF_LOGIC) | size << 8));
+	x->hf_ok = true;
+}
+
+static void emit_lea(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t next)
+{
+	int hb = H_NONE, hi = H_NONE, hd;
+
+	if (i->base == RIP_REL) {
+		uint64_t ea = (next + (uint64_t)i->disp) & x86_mask(i->adsz);
+		hd = rc_get(x, o->dst, false);
+		j_mov_imm(&x->b, o->size, hd, o->size == 8 ? ea : (uint32_t)ea);
+		rc_set_dirty(x, o->dst);
+		return;
+	}
+	if (i->base != NO_REG)
+		hb = rc_get(x, i->base, true);
+	if (i->index != NO_REG)
+		hi = rc_get(x, i->index, true);
+	hd = rc_get(x, o->dst, false);
+	if (o->size == 8 && i->adsz == 4)
+		jb1(&x->b, 0x67);              /* 32-bit address, zero-extended */
+	j_rex(&x->b, o->size == 8, hd, hi == H_NONE ? 0 : hi, hb == H_NONE ? 0 : hb, false);
+	jb1(&x->b, 0x8d);
+	jb1(&x->b, (hb == H_NONE ? 0x00 : 0x80) | (hd & 7) << 3 | 4);
+	jb1(&x->b, (unsigned)i->scale << 6 | (hi == H_NONE ? 4 : (hi & 7)) << 3 |
+		   (hb == H_NONE ? 5 : (hb & 7)));
+	jb4(&x->b, (uint32_t)i->disp);
+	rc_set_dirty(x, o->dst);
+}
+
+static void emit_native(struct jctx *x, const struct x86_insn *i, const struct jop *o,
+			uint64_t next)
+{
+	int hd, hs;
+
+	switch (o->kind) {
+	case K_NOP:
+		return;
+	case K_MOV_RR:
+		hs = rc_get(x, o->src, true);
+		hd = rc_get(x, o->dst, false);
+		j_rr(&x->b, o->size, 0x89, hs, hd);
+		break;
+	case K_MOV_RI:
+		hd = rc_get(x, o->dst, false);
+		j_mov_imm(&x->b, o->size, hd, o->size == 8 ? o->imm : (uint32_t)o->imm);
+		break;
+	case K_LEA:
+		emit_lea(x, i, o, next);
+		return;
+	case K_MOVX:
+		hs = rc_get(x, o->src, true);
+		hd = rc_get(x, o->dst, false);
+		j_rex(&x->b, o->size == 8 || o->opc == 0x63, hd, 0, hs, o->opc == 0x0fb6 || o->opc == 0x0fbe);
+		j_op(&x->b, o->opc);
+		jb1(&x->b, 0xc0 | (hd & 7) << 3 | (hs & 7));
+		break;
+	case K_INCDEC:
+		hd = rc_get(x, o->dst, true);
+		j_rr(&x->b, o->size, 0xff, o->ext, hd);
+		x->hf_ok = false;
+		break;
+	case K_SHIFT:
+		hd = rc_get(x, o->dst, true);
+		if (o->imm) {
+			j_rr(&x->b, o->size, 0xc1, o->ext, hd);
+			jb1(&x->b, (unsigned)o->imm);
+			x->hf_ok = false;
+		} else if (o->size == 4) {
+			j_rr(&x->b, 4, 0x89, hd, hd);   /* a 32-bit write still zero-extends */
+		}
+		break;
+	case K_IMUL_RRI:
+		hs = rc_get(x, o->src, true);
+		hd = rc_get(x, o->dst, false);
+		j_rr(&x->b, o->size, 0x69, hd, hs);
+		jb4(&x->b, (uint32_t)o->imm);
+		x->hf_ok = false;
+		break;
+	case K_IMUL_RR:
+		hd = rc_get(x, o->dst, true);
+		hs = rc_get(x, o->src, true);
+		j_rr(&x->b, o->size, 0x0faf, hd, hs);
+		x->hf_ok = false;
+		break;
+	default:
+		emit_alu(x, o);
+		return;
+	}
+	rc_set_dirty(x, o->dst);
+}
+
+/* The record's own handler, with block_exec()'s bookkeeping around it. */
+static void emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o,
+		      uint64_t rip, uint64_t next, unsigned k, bool last, const bool *written)
+{
+	uint8_t *skip;
+
+	rc_flush(x, true);
+	j_store_imm64(&x->b, OFF_IRIP, rip);
+	j_store_imm64(&x->b, OFF_RIP, next);
+	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);          /* mov rdi, r15 */
+	j_rex(&x->b, true, 0, 0, H_SI, false);      /* mov rsi, i */
+	jb1(&x->b, 0xb8 | (H_SI & 7));
+	jb8(&x->b, (uint64_t)(uintptr_t)i);
+	j_call(&x->b, (const void *)i->fn);
+	rc_drop(x, o->wmask);
+	x->hf_ok = false;
+	if (last)
+		return;
+	/* The cache is clean here, so leaving needs no write-back. */
+	if (o->branch) {
+		j_cmp_mem_imm64(&x->b, OFF_RIP, next);
+		skip = j_jcc_fwd(&x->b, 4);              /* je: went on */
+		emit_return(x, k + 1);
+		j_patch(&x->b, skip);
+	}
+	if (o->wmem) {
+		j_rex(&x->b, true, 0, 0, H_AX, false);   /* mov rax, written */
+		jb1(&x->b, 0xb8);
+		jb8(&x->b, (uint64_t)(uintptr_t)written);
+		jb1(&x->b, 0x80);                         /* cmp byte [rax], 0 */
+		jb1(&x->b, 0x38);
+		jb1(&x->b, 0x00);
+		skip = j_jcc_fwd(&x->b, 4);
+		emit_return(x, k + 1);
+		j_patch(&x->b, skip);
+	}
+}
+
+static void emit_jcc(struct jctx *x, const struct jop *o, unsigned k)
+{
+	int cc = o->ext;
+	uint8_t *skip;
+
+	if (!x->hf_ok) {
+		j_rr(&x->b, 8, 0x89, H_CPU, H_DI);       /* x86_cond(c, cc) */
+		j_mov_imm(&x->b, 4, H_SI, (uint32_t)cc);
+		j_call(&x->b, (const void *)x86_cond);
+		jb1(&x->b, 0x84);                        /* test al, al */
+		jb1(&x->b, 0xc0);
+		cc = 5;                                  /* taken: nz */
+	}
+	skip = j_jcc_fwd(&x->b, cc ^ 1);
+	emit_exit(x, o->imm, k + 1);
+	j_patch(&x->b, skip);
+	x->hf_ok = false;
+}
+
+static const uint8_t prologue[] = {
+	0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57,   /* push rbx rbp r12-r15 */
+	0x48, 0x83, 0xec, 0x08,        /* sub rsp, 8: calls see rsp 16-aligned */
+	0x49, 0x89, 0xff,              /* mov r15, rdi */
+};
+
+x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsigned n,
+			   uint64_t rip, int code_size, const bool *written, bool *full)
+{
+	struct jop ops[32];
+	struct jctx x;
+	uint64_t pc = rip, mask = x86_mask(code_size);
+	uint8_t *start;
+
+	*full = false;
+	if (n == 0 || n > 32 || (code_size != 4 && code_size != 8))
+		return NULL;
+	for (unsigned k = 0; k < n; k++) {
+		uint64_t next = (pc + ins[k].len) & mask;
+		classify(&ins[k], next, code_size, &ops[k]);
+		pc = next;
+	}
+	liveness(ops, n);
+
+	memset(&x, 0, sizeof(x));
+	memset(x.slot_of, -1, sizeof(x.slot_of));
+	start = j->mem + ((j->used + 15) & ~(size_t)15);
+	x.b.p = start;
+	x.b.end = j->mem + j->size;
+	for (size_t k = 0; k < sizeof(prologue); k++)
+		jb1(&x.b, prologue[k]);
+	pc = rip;
+	for (unsigned k = 0; k < n; k++) {
+		const struct x86_insn *i = &ins[k];
+		const struct jop *o = &ops[k];
+		uint64_t next = (pc + i->len) & mask;
+
+		x.pin = 0;
+		if (o->kind == K_CALL)
+			emit_call(&x, i, o, pc, next, k, k == n - 1, written);
+		else if (o->kind == K_JCC)
+			emit_jcc(&x, o, k);
+		else if (o->kind == K_JMP)
+			emit_exit(&x, o->imm, k + 1);
+		else
+			emit_native(&x, i, o, next);
+		pc = next;
+	}
+	if (ops[n - 1].kind == K_CALL)
+		emit_return(&x, n);
+	else if (ops[n - 1].kind != K_JMP)
+		emit_exit(&x, pc, n);
+	if (x.b.full) {
+		*full = true;
+		return NULL;
+	}
+	j->used = (size_t)(x.b.p - j->mem);
+	return (x86_jit_fn)(void *)start;
+}
