@@ -369,12 +369,46 @@ int sandbox_run(struct sandbox *s, uint64_t max_insns, uint64_t stop_rip)
  * instructions, and the jump spins in place for the rest of the budget.
  * Whatever is left (a REP slice, a fault) goes on one instruction at a
  * time as sandbox_run() does. */
+/* Fill the soft TLB for the data and stack pages, as a running program
+ * would have, so that the translated memory forms take their inline hit
+ * path (sandbox_load() flushes the TLB; x86emu_set_regs() does not): a
+ * MOV load and store of each page, at the current CPL, from spare room in
+ * the code page; then the registers as they were. */
+static void sb_warm_tlb(struct sandbox *s)
+{
+	static const uint64_t pages[] = { DIFF_DATA_VA, DIFF_DATA_VA + 0x1000, DIFF_STACK_VA };
+	const uint64_t va = DIFF_CODE_VA + 0x800;
+	uint8_t *p = sandbox_ptr(s, va), *q = p;
+	struct vcpu_regs saved, r;
+
+	if (!p)
+		return;
+	for (unsigned k = 0; k < 3; k++) {
+		static const uint8_t ops[2] = { 0x8b, 0x89 };  /* mov rax, [abs]; mov [abs], rax */
+		for (unsigned m = 0; m < 2; m++) {
+			uint32_t a = (uint32_t)pages[k];
+			*q++ = 0x48, *q++ = ops[m], *q++ = 0x04, *q++ = 0x25;
+			memcpy(q, &a, 4);
+			q += 4;
+		}
+	}
+	*q++ = 0xeb, *q++ = 0xfe;              /* jmp $ */
+	x86emu_invalidate(s->emu, va, (uint64_t)(q - p));
+	x86emu_get_regs(s->emu, &saved);
+	r = saved;
+	r.rip = va;
+	x86emu_set_regs(s->emu, &r);
+	x86emu_run(s->emu, 7);
+	x86emu_set_regs(s->emu, &saved);
+}
+
 int sandbox_run_block(struct sandbox *s, uint64_t ninsn, uint64_t stop_rip)
 {
 	uint8_t *p = sandbox_ptr(s, stop_rip);
 
 	if (!p)
 		return 259;
+	sb_warm_tlb(s);
 	p[0] = 0xeb;
 	p[1] = 0xfe;
 	for (uint64_t n = 0; n < ninsn + 20000; n++) {

@@ -2,7 +2,8 @@
  *
  * Guest and host are both x86-64, so the register-only integer forms
  * that dominate hot loops (MOV, LEA, ADD/SUB/AND/OR/XOR/CMP/TEST,
- * INC/DEC, shifts by a constant, IMUL, MOVZX/MOVSX, Jcc, JMP) are emitted
+ * INC/DEC, shifts and rotates by a constant, IMUL, MOVZX/MOVSX, Jcc, JMP)
+ * are emitted
  * as the same host instruction on host registers. Everything else (memory
  * access, anything that can fault or that touches system state) becomes
  * a direct call of the instruction's ordinary handler, so its semantics
@@ -21,8 +22,10 @@
  * - Lazy flags (c->lf) are written by a native form only when something
  *   can observe them before the next full flag write: a handler call
  *   (handlers read flags, and a fault pushes RFLAGS), a Jcc, or the end
- *   of the block (liveness pass below). INC/DEC, shifts and IMUL are
- *   native only where their flags are dead; otherwise their handler runs.
+ *   of the block (liveness pass below). INC/DEC, shifts, rotates and
+ *   IMUL are native only where their flags are dead; otherwise their
+ *   handler runs. (INC/DEC and rotates write only some flags, but when
+ *   their own flags are dead so are the ones they pass through.)
  * - A Jcc right after a native flag-setting form tests the host's own
  *   flags, which are the guest's (same instruction, same operand size);
  *   otherwise it asks x86_cond().
@@ -81,11 +84,13 @@ enum jkind {
 	K_ALU_RR, K_ALU_RI,     /* aop: group-1 number, or AOP_TEST */
 	K_INCDEC, K_SHIFT, K_IMUL_RRI, K_IMUL_RR,
 	K_JCC, K_JMP,
+	K_LOAD, K_STORE,        /* 64-bit code: soft-TLB hit inline, else the handler */
 };
 #define AOP_TEST 8
 
 struct jop {
 	uint8_t kind, size, aop, ext;
+	uint8_t msize;          /* K_LOAD/K_STORE: access size */
 	uint8_t dst, src;       /* guest registers */
 	uint16_t opc;           /* K_MOVX: host opcode */
 	uint16_t wmask;         /* K_CALL: guest registers the handler may write */
@@ -156,6 +161,44 @@ static bool branch_ok(const struct x86_insn *i, uint64_t next, int code_size)
 	return code_size != 8 || (uint64_t)((int64_t)(t << 16) >> 16) == t;
 }
 
+/* A memory form the translation may access inline: 64-bit code (flat
+ * but for FS/GS, x86_tlb_fast()'s long-mode case) and an address it
+ * can compute with one LEA. */
+static bool mem_ok(const struct x86_insn *i, int code_size)
+{
+	return code_size == 8 && i->mod != 3 && i->adsz >= 4 && fits_s32((uint64_t)i->disp);
+}
+
+/* K_LOAD / K_STORE: MOV r, [m] and MOV [m], r (32/64), MOV [m], imm32,
+ * MOV [m], r8 (low byte), MOVZX r, [m] (byte, word). */
+static bool mem_form(const struct x86_insn *i, struct jop *o)
+{
+	const bool wide = i->opsz == 4 || i->opsz == 8;
+	const uint8_t op = i->op;
+
+	if (i->map == 0 && (op == 0x8b || op == 0x89) && wide) {
+		o->kind = op == 0x8b ? K_LOAD : K_STORE;
+		o->msize = i->opsz;
+		o->dst = o->src = i->reg;
+	} else if (i->map == 0 && op == 0xc7 && !(i->reg & 7) && wide) {
+		o->kind = K_STORE;
+		o->msize = i->opsz;
+		o->src = NO_REG;
+		o->imm = i->imm;
+	} else if (i->map == 0 && op == 0x88 && low_byte(i, i->reg)) {
+		o->kind = K_STORE;
+		o->msize = 1;
+		o->src = i->reg;
+	} else if (i->map == 1 && (op == 0xb6 || op == 0xb7) && wide) {
+		o->kind = K_LOAD;
+		o->msize = op == 0xb6 ? 1 : 2;
+		o->dst = i->reg;
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static void classify(const struct x86_insn *i, uint64_t next, int code_size, struct jop *o)
 {
 	const bool reg = i->mod == 3, wide = i->opsz == 4 || i->opsz == 8;
@@ -166,6 +209,8 @@ static void classify(const struct x86_insn *i, uint64_t next, int code_size, str
 	if (i->lock || i->rep)
 		return;
 	o->size = i->opsz;
+	if (mem_ok(i, code_size) && mem_form(i, o))
+		return;
 	if (i->map == 0) {
 		if (op == 0x90 && !(i->rex & 1)) {
 			o->kind = K_NOP;
@@ -241,7 +286,9 @@ static void classify(const struct x86_insn *i, uint64_t next, int code_size, str
 			o->kind = K_INCDEC;
 			o->dst = i->rm;
 			o->ext = i->reg & 1;
-		} else if ((op == 0xc1 || op == 0xd1) && reg && (i->reg & 7) >= 4 && wide) {
+		} else if ((op == 0xc1 || op == 0xd1) && reg && ((i->reg & 7) >= 4 || (i->reg & 7) <= 1) &&
+			   wide) {
+			/* ROL ROR SHL SHR SAL SAR by a constant (RCL/RCR read CF). */
 			o->kind = K_SHIFT;
 			o->dst = i->rm;
 			o->ext = (i->reg & 7) == 6 ? 4 : (i->reg & 7);   /* /6 is SAL = SHL */
@@ -630,6 +677,137 @@ static void emit_call(struct jctx *x, const struct x86_insn *i, const struct jop
 	}
 }
 
+/* [r15 + rax*8 + disp32] as ModRM+SIB for reg field `reg` (the soft
+ * TLB entry rax*8 bytes into c->tlb; 40-byte entries, rax = index * 5). */
+static void j_tlb_operand(struct jbuf *b, int reg, int32_t disp)
+{
+	jb1(b, 0x80 | (reg & 7) << 3 | 4);
+	jb1(b, 3 << 6 | (H_AX & 7) << 3 | (H_CPU & 7));
+	jb4(b, (uint32_t)disp);
+}
+
+/* A MOV or MOVZX with memory in 64-bit code: x86_tlb_fast()'s long-mode
+ * hit path inline (linear = offset, plus the FS/GS base; no page
+ * crossing; tag for this CPL; RAM), else the record's handler, which
+ * also raises any fault. Only that slow path can fault, so it alone
+ * writes registers back and stores RIP. The register cache is the same
+ * on both paths when they meet (a register the slow path wrote back
+ * stays marked dirty: one redundant store later). */
+static void emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t rip,
+		     uint64_t next, unsigned k, bool last, int cpl, const bool *written)
+{
+	const bool store = o->kind == K_STORE;
+	const unsigned size = o->msize;
+	const int32_t tlb = (int32_t)offsetof(struct x86_cpu, tlb);
+	const int32_t tag = store ? (int32_t)offsetof(struct x86_tlb_entry, tag_w)
+				  : (int32_t)offsetof(struct x86_tlb_entry, tag_r);
+	int hb = H_NONE, hi = H_NONE, hv = H_NONE;
+	uint8_t *slow[3], *done;
+	int ns = 0;
+
+	if (i->base != RIP_REL && i->base != NO_REG)
+		hb = rc_get(x, i->base, true);
+	if (i->index != NO_REG)
+		hi = rc_get(x, i->index, true);
+	if (store && o->src != NO_REG)
+		hv = rc_get(x, o->src, true);
+	else if (!store)
+		hv = rc_get(x, o->dst, false);
+
+	/* rsi = linear address */
+	if (i->base == RIP_REL) {
+		j_mov_imm(&x->b, 8, H_SI, (next + (uint64_t)i->disp) & x86_mask(i->adsz));
+	} else {
+		if (i->adsz == 4)
+			jb1(&x->b, 0x67);
+		j_rex(&x->b, true, H_SI, hi == H_NONE ? 0 : hi, hb == H_NONE ? 0 : hb, false);
+		jb1(&x->b, 0x8d);
+		jb1(&x->b, (hb == H_NONE ? 0x00 : 0x80) | (H_SI & 7) << 3 | 4);
+		jb1(&x->b, (unsigned)i->scale << 6 | (hi == H_NONE ? 4 : (hi & 7)) << 3 |
+			   (hb == H_NONE ? 5 : (hb & 7)));
+		jb4(&x->b, (uint32_t)i->disp);
+	}
+	if (i->seg == S_FS || i->seg == S_GS)
+		j_rm(&x->b, 8, 0x03, H_SI, (int32_t)offsetof(struct x86_cpu, seg[i->seg].base));
+	if (size > 1) {                        /* crosses a page: slow */
+		j_rr(&x->b, 4, 0x89, H_SI, H_AX);
+		j_alu_ri(&x->b, 4, 4, H_AX, 0xfff);
+		j_alu_ri(&x->b, 4, 7, H_AX, 0x1000 - size);
+		slow[ns++] = j_jcc_fwd(&x->b, 7);  /* ja */
+	}
+	j_rr(&x->b, 8, 0x89, H_SI, H_AX);      /* rax = ((lin >> 12) & 255) * 5 */
+	j_rr(&x->b, 8, 0xc1, 5, H_AX);
+	jb1(&x->b, 12);
+	jb1(&x->b, 0x0f); jb1(&x->b, 0xb6); jb1(&x->b, 0xc0);          /* movzx eax, al */
+	jb1(&x->b, 0x48); jb1(&x->b, 0x8d); jb1(&x->b, 0x04); jb1(&x->b, 0x80); /* lea rax, [rax+rax*4] */
+	j_rr(&x->b, 8, 0x89, H_SI, H_CX);      /* rcx = page | valid | user */
+	j_alu_ri(&x->b, 8, 4, H_CX, 0xfffff000u);
+	j_alu_ri(&x->b, 8, 1, H_CX, (uint32_t)(TLB_VALID | (cpl == 3 ? TLB_USERTAG : 0)));
+	j_rex(&x->b, true, H_CX, H_AX, H_CPU, false);   /* cmp rcx, tag */
+	jb1(&x->b, 0x3b);
+	j_tlb_operand(&x->b, H_CX, tlb + tag);
+	slow[ns++] = j_jcc_fwd(&x->b, 5);      /* jne */
+	j_rex(&x->b, false, 0, H_AX, H_CPU, false);     /* test byte phys, MMIO */
+	jb1(&x->b, 0xf6);
+	j_tlb_operand(&x->b, 0, tlb + (int32_t)offsetof(struct x86_tlb_entry, phys));
+	jb1(&x->b, (unsigned)TLB_MMIO);
+	slow[ns++] = j_jcc_fwd(&x->b, 5);      /* jnz */
+	j_rex(&x->b, true, H_CX, H_AX, H_CPU, false);   /* rcx = addend */
+	jb1(&x->b, 0x8b);
+	j_tlb_operand(&x->b, H_CX, tlb + (int32_t)offsetof(struct x86_tlb_entry, addend));
+	/* the access, [rcx + rsi] */
+	if (!store && size >= 4) {
+		j_rex(&x->b, size == 8, hv, H_SI, H_CX, false);
+		jb1(&x->b, 0x8b);
+	} else if (!store) {
+		j_rex(&x->b, false, hv, H_SI, H_CX, false);
+		jb1(&x->b, 0x0f);
+		jb1(&x->b, size == 1 ? 0xb6 : 0xb7);
+	} else if (hv == H_NONE) {
+		j_rex(&x->b, size == 8, 0, H_SI, H_CX, false);
+		jb1(&x->b, 0xc7);
+	} else {
+		j_rex(&x->b, size == 8, hv, H_SI, H_CX, size == 1);
+		jb1(&x->b, size == 1 ? 0x88 : 0x89);
+	}
+	jb1(&x->b, ((hv == H_NONE ? 0 : hv) & 7) << 3 | 4);
+	jb1(&x->b, (H_SI & 7) << 3 | (H_CX & 7));
+	if (store && hv == H_NONE)
+		jb4(&x->b, (uint32_t)o->imm);
+	jb1(&x->b, 0xe9);                      /* jmp done */
+	jb4(&x->b, 0);
+	done = x->b.full ? NULL : x->b.p - 4;
+
+	for (int k2 = 0; k2 < ns; k2++)
+		j_patch(&x->b, slow[k2]);
+	rc_flush(x, false);
+	j_store_imm64(&x->b, OFF_IRIP, rip);
+	j_store_imm64(&x->b, OFF_RIP, next);
+	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);
+	j_rex(&x->b, true, 0, 0, H_SI, false);
+	jb1(&x->b, 0xb8 | (H_SI & 7));
+	jb8(&x->b, (uint64_t)(uintptr_t)i);
+	j_call(&x->b, (const void *)i->fn);
+	if (!store) {
+		j_load(&x->b, 8, hv, OFF_R(o->dst));
+	} else if (!last) {
+		uint8_t *skip;
+		j_rex(&x->b, true, 0, 0, H_AX, false);   /* wrote cached code? */
+		jb1(&x->b, 0xb8);
+		jb8(&x->b, (uint64_t)(uintptr_t)written);
+		jb1(&x->b, 0x80);
+		jb1(&x->b, 0x38);
+		jb1(&x->b, 0x00);
+		skip = j_jcc_fwd(&x->b, 4);
+		emit_return(x, k + 1);             /* everything is written back */
+		j_patch(&x->b, skip);
+	}
+	j_patch(&x->b, done);
+	if (!store)
+		rc_set_dirty(x, o->dst);
+	x->hf_ok = false;
+}
+
 static void emit_jcc(struct jctx *x, const struct jop *o, unsigned k)
 {
 	int cc = o->ext;
@@ -656,7 +834,7 @@ static const uint8_t prologue[] = {
 };
 
 x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsigned n,
-			   uint64_t rip, int code_size, const bool *written, bool *full)
+			   uint64_t rip, int code_size, int cpl, const bool *written, bool *full)
 {
 	struct jop ops[32];
 	struct jctx x;
@@ -693,6 +871,8 @@ x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsign
 			emit_jcc(&x, o, k);
 		else if (o->kind == K_JMP)
 			emit_exit(&x, o->imm, k + 1);
+		else if (o->kind == K_LOAD || o->kind == K_STORE)
+			emit_mem(&x, i, o, pc, next, k, k == n - 1, cpl, written);
 		else
 			emit_native(&x, i, o, next);
 		pc = next;

@@ -22,11 +22,13 @@ void x86_jit_free(struct x86_jit *j);
 void x86_jit_reset(struct x86_jit *j);
 
 /* Translate the n records of a block that starts at `rip` in code of
- * code_size (4 or 8). written: the flag a handler sets when it wrote
+ * code_size (4 or 8), to run at privilege level cpl (memory forms check
+ * the soft TLB's tag for it; the caller runs the translation only at that
+ * CPL and without alignment checking there). written: the flag a handler sets when it wrote
  * cached code (the block must end after that instruction). Returns the
  * function, or NULL with *full set when the buffer has no room (reset
  * and try again) or clear when the block cannot be translated. */
 x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsigned n,
-			   uint64_t rip, int code_size, const bool *written, bool *full);
+			   uint64_t rip, int code_size, int cpl, const bool *written, bool *full);
 
 #endif

@@ -59,6 +59,7 @@ struct dblock {
 	struct x86_insn *insn; /* n records in the arena */
 	x86_jit_fn jit;      /* its translation (jit.c), or NULL */
 	uint64_t jit_rip;    /* the RIP it was translated at */
+	uint8_t jit_cpl;     /* and the CPL */
 };
 
 /* The records of all blocks live packed in one arena, n per block, not
@@ -455,34 +456,38 @@ static __attribute__((noinline)) void jit_build(struct x86_cpu *c, struct dcache
 {
 	bool full;
 	x86_jit_fn f = x86_jit_compile(dc->jit, b->insn, b->n, c->rip, b->code_size,
-				       &dc->written, &full);
+				       c->cpl, &dc->written, &full);
 
 	if (!f && full) {
 		x86_jit_reset(dc->jit);
 		for (unsigned k = 0; k < DC_BLOCKS; k++)
 			dc->blocks[k].jit = NULL;
 		f = x86_jit_compile(dc->jit, b->insn, b->n, c->rip, b->code_size,
-				    &dc->written, &full);
+				    c->cpl, &dc->written, &full);
 	}
 	b->jit = f;
 	b->jit_rip = c->rip;
+	b->jit_cpl = c->cpl;
 	if (!f)
 		b->hits = 255;
 }
 
 /* Run a whole block, translated when it is hot. A translation bakes in
  * its RIP (an alias mapping of the same physical code runs interpreted)
- * and takes branches without the CS limit check of legacy modes, so it
- * runs only where that check cannot fail: 64-bit code or a 4 GiB CS. The
- * bookkeeping around it is block_exec()'s. */
+ * and the CPL of its soft-TLB tags, and it takes branches without the CS
+ * limit check of legacy modes, so it runs only where that check cannot
+ * fail (64-bit code or a 4 GiB CS) and without CPL-3 alignment checking
+ * (x86_tlb_fast() leaves those accesses to mmu.c). The bookkeeping
+ * around it is block_exec()'s. */
 static inline __attribute__((always_inline))
 unsigned block_go(struct x86_cpu *c, struct dcache *dc, struct dblock *b, unsigned want)
 {
 	if (want == b->n && dc->jit) {
 		if (!b->jit && b->hits < 255 && ++b->hits >= jit_hot)
 			jit_build(c, dc, b);
-		if (b->jit && c->rip == b->jit_rip &&
-		    (c->mode == MODE_LONG || c->seg[S_CS].limit == 0xffffffffu)) {
+		if (b->jit && c->rip == b->jit_rip && c->cpl == b->jit_cpl &&
+		    (c->mode == MODE_LONG || c->seg[S_CS].limit == 0xffffffffu) &&
+		    !(c->cpl == 3 && (c->rflags & F_AC))) {
 			unsigned ran;
 
 			dc->written = false;
