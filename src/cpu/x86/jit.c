@@ -42,8 +42,20 @@
 #include "cpu/x86/jitemit.h"
 
 struct x86_jit {
-	uint8_t *mem;
+	uint8_t *mem;           /* code */
 	size_t size, used;
+	uint8_t *data;          /* link slots and block records: kept apart
+	                           from code, whose cache lines a store into
+	                           would make the host CPU flush as SMC */
+	size_t dsize, dused;
+};
+
+/* One link exit's slot (x86_jit_link() fills it). */
+struct jit_link {
+	uint64_t fn;            /* target translation past its prologue; 0: none */
+	uint32_t gen, n;        /* its page generation and record count */
+	const void *desc;       /* its running-block record */
+	uint64_t rip;           /* the exit's RIP */
 };
 
 struct x86_jit *x86_jit_new(size_t size)
@@ -58,6 +70,14 @@ struct x86_jit *x86_jit_new(size_t size)
 		free(j);
 		return NULL;
 	}
+	j->dsize = size / 4;
+	j->data = mmap(NULL, j->dsize, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (j->data == MAP_FAILED) {
+		munmap(j->mem, size);
+		free(j);
+		return NULL;
+	}
 	j->size = size;
 	return j;
 }
@@ -67,12 +87,27 @@ void x86_jit_free(struct x86_jit *j)
 	if (!j)
 		return;
 	munmap(j->mem, j->size);
+	munmap(j->data, j->dsize);
 	free(j);
 }
 
 void x86_jit_reset(struct x86_jit *j)
 {
 	j->used = 0;
+	j->dused = 0;
+}
+
+void *x86_jit_data(struct x86_jit *j, size_t bytes)
+{
+	size_t at = (j->dused + 15) & ~(size_t)15;
+	void *p;
+
+	if (at + bytes > j->dsize)
+		return NULL;
+	p = j->data + at;
+	j->dused = at + bytes;
+	memset(p, 0, bytes);
+	return p;
 }
 
 /* --- what each record becomes --- */
@@ -367,6 +402,9 @@ static const uint8_t slot_host[NSLOT] = { H_BX, H_BP, H_R12, H_R13, H_R14 };
 
 struct jctx {
 	struct jbuf b;
+	struct x86_jit *j;
+	const struct x86_jit_env *env;
+	uint64_t rip;           /* the block's first RIP */
 	int8_t slot_of[16];     /* guest register -> slot, or -1 */
 	uint8_t guest[NSLOT];
 	bool used[NSLOT], dirty[NSLOT];
@@ -382,6 +420,7 @@ struct jctx {
 #define OFF_SRC1   ((int32_t)offsetof(struct x86_cpu, lf.src1))
 #define OFF_SRC2   ((int32_t)offsetof(struct x86_cpu, lf.src2))
 #define OFF_LFOP   ((int32_t)offsetof(struct x86_cpu, lf.op))
+#define OFF_ICOUNT ((int32_t)offsetof(struct x86_cpu, icount))
 _Static_assert(offsetof(struct x86_lazy, size) == offsetof(struct x86_lazy, op) + 1,
 	       "lf.op and lf.size are stored as one 16-bit word");
 
@@ -460,20 +499,101 @@ static const uint8_t epilogue[] = {
 	0x5d, 0x5b, 0xc3,              /* pop rbp; pop rbx; ret */
 };
 
-static void emit_return(struct jctx *x, unsigned retired)
+static void emit_count(struct jctx *x, unsigned retired)
 {
-	jb1(&x->b, 0xb8);              /* mov eax, retired */
+	j_rm(&x->b, 8, 0x81, 0, OFF_ICOUNT);   /* add qword [icount], retired */
 	jb4(&x->b, retired);
+}
+
+/* Back to run.c: `retired` records counted, go on or not (x86_jit_fn). */
+static void emit_return(struct jctx *x, unsigned retired, bool go_on)
+{
+	emit_count(x, retired);
+	j_mov_imm(&x->b, 4, H_AX, go_on);
 	for (size_t k = 0; k < sizeof(epilogue); k++)
 		jb1(&x->b, epilogue[k]);
 }
 
-/* Leave the block: registers back, RIP = rip, `retired` records done. */
+static void j_mov_rax_ptr(struct jbuf *b, int reg, const void *p)
+{
+	j_rex(b, true, 0, 0, reg, false);
+	jb1(b, 0xb8 | (reg & 7));
+	jb8(b, (uint64_t)(uintptr_t)p);
+}
+
+/* The exit to `rip` in the block's own page through its link slot (see
+ * jit.h); registers are written back and c->rip stored already. The
+ * checks are chain()'s in run.c that can change between blocks; the rest
+ * (halt, interrupt shadow, TF, mode) change only through instructions
+ * that end a block with a return to run.c. */
+static void emit_link(struct jctx *x, uint64_t rip, unsigned retired)
+{
+	const struct x86_jit_env *e = x->env;
+	struct jit_link *slot = x86_jit_data(x->j, sizeof(*slot));
+	uint8_t *out[8];
+	int no = 0;
+	static const int32_t events[] = {
+		(int32_t)offsetof(struct x86_cpu, irq_pending),
+		(int32_t)offsetof(struct x86_cpu, nmi_pending),
+		(int32_t)offsetof(struct x86_cpu, stop_req),
+	};
+
+	if (!slot) {
+		x->b.full = true;
+		return;
+	}
+	emit_count(x, retired);
+	j_mov_rax_ptr(&x->b, H_DX, slot);                   /* rdx = slot */
+	jb1(&x->b, 0x48); jb1(&x->b, 0x8b); jb1(&x->b, 0x02); /* mov rax, [rdx] */
+	j_rr(&x->b, 8, 0x85, H_AX, H_AX);                   /* test rax, rax */
+	out[no++] = j_jcc_fwd(&x->b, 4);                    /* jz */
+	for (int k = 0; k < 3; k++) {
+		j_rm(&x->b, 4, 0x83, 7, events[k]);         /* cmp dword [c+ev], 0 */
+		jb1(&x->b, 0);
+		out[no++] = j_jcc_fwd(&x->b, 5);
+	}
+	j_mov_rax_ptr(&x->b, H_CX, e->page_gen);
+	jb1(&x->b, 0x8b); jb1(&x->b, 0x09);                 /* mov ecx, [rcx] */
+	jb1(&x->b, 0x3b); jb1(&x->b, 0x4a); jb1(&x->b, 0x08); /* cmp ecx, [rdx+8] */
+	out[no++] = j_jcc_fwd(&x->b, 5);
+	j_load(&x->b, 8, H_CX, OFF_ICOUNT);                 /* rcx = icount + n */
+	jb1(&x->b, 0x8b); jb1(&x->b, 0x72); jb1(&x->b, 0x0c); /* mov esi, [rdx+12] */
+	j_rr(&x->b, 8, 0x01, H_SI, H_CX);                   /* add rcx, rsi */
+	j_mov_rax_ptr(&x->b, H_SI, e->icount_stop);
+	jb1(&x->b, 0x48); jb1(&x->b, 0x3b); jb1(&x->b, 0x0e); /* cmp rcx, [rsi] */
+	out[no++] = j_jcc_fwd(&x->b, 7);                    /* ja */
+	j_mov_rax_ptr(&x->b, H_CX, e->code_epoch);
+	jb1(&x->b, 0x48); jb1(&x->b, 0x8b); jb1(&x->b, 0x09); /* mov rcx, [rcx] */
+	j_mov_rax_ptr(&x->b, H_SI, e->epoch_seen);
+	jb1(&x->b, 0x48); jb1(&x->b, 0x3b); jb1(&x->b, 0x0e); /* cmp rcx, [rsi] */
+	out[no++] = j_jcc_fwd(&x->b, 5);
+	jb1(&x->b, 0x48); jb1(&x->b, 0x8b); jb1(&x->b, 0x4a); jb1(&x->b, 0x10); /* mov rcx, [rdx+16] */
+	j_mov_rax_ptr(&x->b, H_SI, e->running);
+	jb1(&x->b, 0x48); jb1(&x->b, 0x89); jb1(&x->b, 0x0e); /* mov [rsi], rcx */
+	j_mov_rax_ptr(&x->b, H_SI, e->running_rip);
+	j_mov_rax_ptr(&x->b, H_CX, (const void *)(uintptr_t)rip);
+	jb1(&x->b, 0x48); jb1(&x->b, 0x89); jb1(&x->b, 0x0e);
+	jb1(&x->b, 0xff); jb1(&x->b, 0xe0);                 /* jmp rax */
+	for (int k = 0; k < no; k++)
+		j_patch(&x->b, out[k]);
+	j_mov_rax_ptr(&x->b, H_SI, e->last_exit);           /* run.c may fill it */
+	jb1(&x->b, 0x48); jb1(&x->b, 0x89); jb1(&x->b, 0x16); /* mov [rsi], rdx */
+	j_mov_imm(&x->b, 4, H_AX, 1);
+	for (size_t k = 0; k < sizeof(epilogue); k++)
+		jb1(&x->b, epilogue[k]);
+	slot->rip = rip;
+}
+
+/* Leave the block: registers back, RIP = rip, `retired` records done;
+ * linked when rip is in the block's page. */
 static void emit_exit(struct jctx *x, uint64_t rip, unsigned retired)
 {
 	rc_flush(x, false);
 	j_store_imm64(&x->b, OFF_RIP, rip);
-	emit_return(x, retired);
+	if (!((rip ^ x->rip) & ~0xfffULL))
+		emit_link(x, rip, retired);
+	else
+		emit_return(x, retired, true);
 }
 
 /* Zero-extending copy of the low `size` bytes of host register src into
@@ -641,7 +761,7 @@ static void emit_native(struct jctx *x, const struct x86_insn *i, const struct j
 
 /* The record's own handler, with block_exec()'s bookkeeping around it. */
 static void emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o,
-		      uint64_t rip, uint64_t next, unsigned k, bool last, const bool *written)
+		      uint64_t rip, uint64_t next, unsigned k, bool last)
 {
 	uint8_t *skip;
 
@@ -661,18 +781,18 @@ static void emit_call(struct jctx *x, const struct x86_insn *i, const struct jop
 	if (o->branch) {
 		j_cmp_mem_imm64(&x->b, OFF_RIP, next);
 		skip = j_jcc_fwd(&x->b, 4);              /* je: went on */
-		emit_return(x, k + 1);
+		emit_return(x, k + 1, true);
 		j_patch(&x->b, skip);
 	}
 	if (o->wmem) {
 		j_rex(&x->b, true, 0, 0, H_AX, false);   /* mov rax, written */
 		jb1(&x->b, 0xb8);
-		jb8(&x->b, (uint64_t)(uintptr_t)written);
+		jb8(&x->b, (uint64_t)(uintptr_t)x->env->written);
 		jb1(&x->b, 0x80);                         /* cmp byte [rax], 0 */
 		jb1(&x->b, 0x38);
 		jb1(&x->b, 0x00);
 		skip = j_jcc_fwd(&x->b, 4);
-		emit_return(x, k + 1);
+		emit_return(x, k + 1, true);
 		j_patch(&x->b, skip);
 	}
 }
@@ -694,7 +814,7 @@ static void j_tlb_operand(struct jbuf *b, int reg, int32_t disp)
  * on both paths when they meet (a register the slow path wrote back
  * stays marked dirty: one redundant store later). */
 static void emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t rip,
-		     uint64_t next, unsigned k, bool last, int cpl, const bool *written)
+		     uint64_t next, unsigned k, bool last, int cpl)
 {
 	const bool store = o->kind == K_STORE;
 	const unsigned size = o->msize;
@@ -794,12 +914,12 @@ static void emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop 
 		uint8_t *skip;
 		j_rex(&x->b, true, 0, 0, H_AX, false);   /* wrote cached code? */
 		jb1(&x->b, 0xb8);
-		jb8(&x->b, (uint64_t)(uintptr_t)written);
+		jb8(&x->b, (uint64_t)(uintptr_t)x->env->written);
 		jb1(&x->b, 0x80);
 		jb1(&x->b, 0x38);
 		jb1(&x->b, 0x00);
 		skip = j_jcc_fwd(&x->b, 4);
-		emit_return(x, k + 1);             /* everything is written back */
+		emit_return(x, k + 1, true);       /* everything is written back */
 		j_patch(&x->b, skip);
 	}
 	j_patch(&x->b, done);
@@ -833,8 +953,22 @@ static const uint8_t prologue[] = {
 	0x49, 0x89, 0xff,              /* mov r15, rdi */
 };
 
+void x86_jit_link(void *slot, uint64_t rip, x86_jit_fn target, uint32_t gen, unsigned n,
+		  const void *desc)
+{
+	struct jit_link *l = slot;
+
+	if (l->rip != rip)
+		return;
+	l->gen = gen;
+	l->n = n;
+	l->desc = desc;
+	l->fn = (uint64_t)(uintptr_t)target + sizeof(prologue);
+}
+
 x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsigned n,
-			   uint64_t rip, int code_size, int cpl, const bool *written, bool *full)
+			   uint64_t rip, int code_size, int cpl, bool tail_special,
+			   const struct x86_jit_env *env, bool *full)
 {
 	struct jop ops[32];
 	struct jctx x;
@@ -853,6 +987,9 @@ x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsign
 
 	memset(&x, 0, sizeof(x));
 	memset(x.slot_of, -1, sizeof(x.slot_of));
+	x.j = j;
+	x.env = env;
+	x.rip = rip;
 	start = j->mem + ((j->used + 15) & ~(size_t)15);
 	x.b.p = start;
 	x.b.end = j->mem + j->size;
@@ -866,19 +1003,19 @@ x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsign
 
 		x.pin = 0;
 		if (o->kind == K_CALL)
-			emit_call(&x, i, o, pc, next, k, k == n - 1, written);
+			emit_call(&x, i, o, pc, next, k, k == n - 1);
 		else if (o->kind == K_JCC)
 			emit_jcc(&x, o, k);
 		else if (o->kind == K_JMP)
 			emit_exit(&x, o->imm, k + 1);
 		else if (o->kind == K_LOAD || o->kind == K_STORE)
-			emit_mem(&x, i, o, pc, next, k, k == n - 1, cpl, written);
+			emit_mem(&x, i, o, pc, next, k, k == n - 1, cpl);
 		else
 			emit_native(&x, i, o, next);
 		pc = next;
 	}
 	if (ops[n - 1].kind == K_CALL)
-		emit_return(&x, n);
+		emit_return(&x, n, !tail_special);
 	else if (ops[n - 1].kind != K_JMP)
 		emit_exit(&x, pc, n);
 	if (x.b.full) {

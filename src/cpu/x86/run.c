@@ -60,6 +60,8 @@ struct dblock {
 	x86_jit_fn jit;      /* its translation (jit.c), or NULL */
 	uint64_t jit_rip;    /* the RIP it was translated at */
 	uint8_t jit_cpl;     /* and the CPL */
+	const struct dblock *jit_desc; /* a copy in the JIT's data, for fault
+	                        recovery after a linked jump (jit.h) */
 };
 
 /* The records of all blocks live packed in one arena, n per block, not
@@ -84,6 +86,10 @@ struct dcache {
 	 * c->insn_rip (fault_retired()). */
 	const struct dblock *running;
 	uint64_t running_rip;
+	/* Block linking (jit.h struct x86_jit_env): the icount a linked
+	 * jump must not pass, and the link slot of the last exit back. */
+	uint64_t icount_stop;
+	void *last_exit;
 };
 
 /* Shared by every vCPU (see the top of the file); accessed with relaxed
@@ -451,19 +457,40 @@ unsigned block_exec_trace(struct x86_cpu *c, struct dcache *dc, const struct dbl
 /* Translate b, which is about to run whole at c->rip. When the code
  * buffer is full every translation is dropped and this one retried (hot
  * blocks come back at their next run). */
+static x86_jit_fn jit_try(struct x86_cpu *c, struct dcache *dc, struct dblock *b, bool *full)
+{
+	const struct x86_jit_env env = {
+		.written = &dc->written,
+		.icount_stop = &dc->icount_stop,
+		.code_epoch = &code_epoch,
+		.epoch_seen = &dc->epoch_seen,
+		.page_gen = &page_gen[pg_slot(b->phys)],
+		.running = (const void **)&dc->running,
+		.running_rip = &dc->running_rip,
+		.last_exit = &dc->last_exit,
+	};
+	struct dblock *desc = x86_jit_data(dc->jit, sizeof(*desc));
+
+	*full = !desc;
+	if (!desc)
+		return NULL;
+	*desc = *b;
+	b->jit_desc = desc;
+	return x86_jit_compile(dc->jit, b->insn, b->n, c->rip, b->code_size, c->cpl,
+			       b->tail_special, &env, full);
+}
+
 static __attribute__((noinline)) void jit_build(struct x86_cpu *c, struct dcache *dc,
 						struct dblock *b)
 {
 	bool full;
-	x86_jit_fn f = x86_jit_compile(dc->jit, b->insn, b->n, c->rip, b->code_size,
-				       c->cpl, &dc->written, &full);
+	x86_jit_fn f = jit_try(c, dc, b, &full);
 
 	if (!f && full) {
 		x86_jit_reset(dc->jit);
 		for (unsigned k = 0; k < DC_BLOCKS; k++)
 			dc->blocks[k].jit = NULL;
-		f = x86_jit_compile(dc->jit, b->insn, b->n, c->rip, b->code_size,
-				    c->cpl, &dc->written, &full);
+		f = jit_try(c, dc, b, &full);
 	}
 	b->jit = f;
 	b->jit_rip = c->rip;
@@ -477,29 +504,47 @@ static __attribute__((noinline)) void jit_build(struct x86_cpu *c, struct dcache
  * and the CPL of its soft-TLB tags, and it takes branches without the CS
  * limit check of legacy modes, so it runs only where that check cannot
  * fail (64-bit code or a 4 GiB CS) and without CPL-3 alignment checking
- * (x86_tlb_fast() leaves those accesses to mmu.c). The bookkeeping
- * around it is block_exec()'s. */
+ * (x86_tlb_fast() leaves those accesses to mmu.c); a linked jump stays
+ * in the page, so legacy-mode CS must also start at 0 for RIP pages to be
+ * linear pages. The bookkeeping around it is block_exec()'s.
+ *
+ * Returns whether chain() may go on: the block left by a branch or ran to
+ * an end that is not tail_special. stop: the icount a linked jump must
+ * not pass (run_stop()). */
 static inline __attribute__((always_inline))
-unsigned block_go(struct x86_cpu *c, struct dcache *dc, struct dblock *b, unsigned want)
+bool block_go(struct x86_cpu *c, struct dcache *dc, struct dblock *b, unsigned want, uint64_t stop)
 {
+	unsigned ran;
+
+	dc->last_exit = NULL;
 	if (want == b->n && dc->jit) {
 		if (!b->jit && b->hits < 255 && ++b->hits >= jit_hot)
 			jit_build(c, dc, b);
 		if (b->jit && c->rip == b->jit_rip && c->cpl == b->jit_cpl &&
-		    (c->mode == MODE_LONG || c->seg[S_CS].limit == 0xffffffffu) &&
+		    (c->mode == MODE_LONG ||
+		     (c->seg[S_CS].limit == 0xffffffffu && c->seg[S_CS].base == 0)) &&
 		    !(c->cpl == 3 && (c->rflags & F_AC))) {
-			unsigned ran;
+			bool go_on;
 
 			dc->written = false;
-			dc->running = b;
+			dc->running = b->jit_desc;
 			dc->running_rip = c->rip;
-			ran = b->jit(c);
-			c->icount += ran;
+			dc->icount_stop = stop;
+			go_on = b->jit(c);
 			dc->running = NULL;
-			return ran;
+			return go_on;
 		}
 	}
-	return block_exec(c, dc, b, want);
+	ran = block_exec(c, dc, b, want);
+	return ran != b->n ? ran != 0 : !b->tail_special;
+}
+
+/* The icount at which x86emu_run()'s budget is spent. */
+static inline uint64_t run_stop(const struct x86_cpu *c, uint64_t done, uint64_t limit)
+{
+	uint64_t left = limit - done;
+
+	return left > UINT64_MAX - c->icount ? UINT64_MAX : c->icount + left;
 }
 
 /* One instruction that is not cached (crosses a page, or not in RAM). */
@@ -576,14 +621,18 @@ static bool take_events(struct x86_cpu *c)
  * the first of those, and the loop's full checks run. The soft TLB's code
  * tags and the page generations are checked for every block as in
  * run_loop(). */
-static inline void chain(struct x86_cpu *c, struct dcache *dc, struct dblock *b,
-			 unsigned ran, uint64_t start, uint64_t start_faults, uint64_t limit)
+static inline void chain(struct x86_cpu *c, struct dcache *dc, bool go_on,
+			 uint64_t start, uint64_t start_faults, uint64_t limit)
 {
 	for (;;) {
 		uint64_t phys, done;
 		unsigned want;
+		struct dblock *b;
+		/* A translated block's exit to fill with a link to this one. */
+		void *link = dc->last_exit;
 
-		if (ran != b->n ? ran == 0 : b->tail_special)
+		dc->last_exit = NULL;
+		if (!go_on)
 			return;
 		if (unlikely(c->shutdown | c->shadow | c->halted) ||
 		    (c->rflags & F_TF) || c->trace ||
@@ -605,7 +654,9 @@ static inline void chain(struct x86_cpu *c, struct dcache *dc, struct dblock *b,
 		want = b->n;
 		if (limit - done < want)
 			want = (unsigned)(limit - done);
-		ran = block_go(c, dc, b, want);
+		if (link && b->jit && want == b->n && c->rip == b->jit_rip && c->cpl == b->jit_cpl)
+			x86_jit_link(link, c->rip, b->jit, b->gen, b->n, b->jit_desc);
+		go_on = block_go(c, dc, b, want, run_stop(c, done, limit));
 	}
 }
 
@@ -657,16 +708,17 @@ static enum x86emu_stop run_loop(struct x86_cpu *c, struct dcache *dc, uint64_t 
 			      b->gen == gen_of(pg_slot(phys))))
 				b = block_build(c, dc, b, phys);
 			if (b) {
-				unsigned ran;
+				bool go_on;
 
 				if (want > b->n)
 					want = b->n;
-				if (unlikely(trace))
-					ran = block_exec_trace(c, dc, b);
-				else
-					ran = block_go(c, dc, b, want);
+				if (unlikely(trace)) {
+					block_exec_trace(c, dc, b);
+					go_on = false;    /* single: chain() is not called */
+				} else
+					go_on = block_go(c, dc, b, want, run_stop(c, done, limit));
 				if (!single)
-					chain(c, dc, b, ran, start, start_faults, limit);
+					chain(c, dc, go_on, start, start_faults, limit);
 			} else {
 				if (!n)
 					n = x86_fetch(c, c->rip, buf, &phys);
