@@ -38,8 +38,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include "cpu/x86/isa.h"
-#include "cpu/x86/jit.h"
-#include "cpu/x86/jitemit.h"
+#include "cpu/x86/jit-priv.h"
 
 struct x86_jit {
 	uint8_t *mem;           /* code */
@@ -50,13 +49,6 @@ struct x86_jit {
 	size_t dsize, dused;
 };
 
-/* One link exit's slot (x86_jit_link() fills it). */
-struct jit_link {
-	uint64_t fn;            /* target translation past its prologue; 0: none */
-	uint32_t gen, n;        /* its page generation and record count */
-	const void *desc;       /* its running-block record */
-	uint64_t rip;           /* the exit's RIP */
-};
 
 struct x86_jit *x86_jit_new(size_t size)
 {
@@ -110,29 +102,6 @@ void *x86_jit_data(struct x86_jit *j, size_t bytes)
 	return p;
 }
 
-/* --- what each record becomes --- */
-
-enum jkind {
-	K_CALL,      /* the handler */
-	K_NOP,
-	K_MOV_RR, K_MOV_RI, K_LEA, K_MOVX,
-	K_ALU_RR, K_ALU_RI,     /* aop: group-1 number, or AOP_TEST */
-	K_INCDEC, K_SHIFT, K_IMUL_RRI, K_IMUL_RR,
-	K_JCC, K_JMP,
-	K_LOAD, K_STORE,        /* 64-bit code: soft-TLB hit inline, else the handler */
-};
-#define AOP_TEST 8
-
-struct jop {
-	uint8_t kind, size, aop, ext;
-	uint8_t msize;          /* K_LOAD/K_STORE: access size */
-	uint8_t dst, src;       /* guest registers */
-	uint16_t opc;           /* K_MOVX: host opcode */
-	uint16_t wmask;         /* K_CALL: guest registers the handler may write */
-	bool branch, wmem;      /* K_CALL: may move RIP / write memory */
-	bool live;              /* the flags after this record can be observed */
-	uint64_t imm;           /* immediate, or a branch target */
-};
 
 /* A guest byte register that is the low byte of c->r[g] (not AH..BH). */
 static bool low_byte(const struct x86_insn *i, int g)
@@ -395,563 +364,6 @@ static void liveness(struct jop *ops, unsigned n)
 	}
 }
 
-/* --- the register cache --- */
-
-#define NSLOT 5
-static const uint8_t slot_host[NSLOT] = { H_BX, H_BP, H_R12, H_R13, H_R14 };
-
-struct jctx {
-	struct jbuf b;
-	struct x86_jit *j;
-	const struct x86_jit_env *env;
-	uint64_t rip;           /* the block's first RIP */
-	int8_t slot_of[16];     /* guest register -> slot, or -1 */
-	uint8_t guest[NSLOT];
-	bool used[NSLOT], dirty[NSLOT];
-	uint32_t stamp[NSLOT], clock;
-	uint16_t pin;           /* guest registers of the current record */
-	bool hf_ok;             /* host flags are the guest's (last native ALU) */
-};
-
-#define OFF_R(g)   ((int32_t)(offsetof(struct x86_cpu, r) + 8u * (unsigned)(g)))
-#define OFF_RIP    ((int32_t)offsetof(struct x86_cpu, rip))
-#define OFF_IRIP   ((int32_t)offsetof(struct x86_cpu, insn_rip))
-#define OFF_RES    ((int32_t)offsetof(struct x86_cpu, lf.res))
-#define OFF_SRC1   ((int32_t)offsetof(struct x86_cpu, lf.src1))
-#define OFF_SRC2   ((int32_t)offsetof(struct x86_cpu, lf.src2))
-#define OFF_LFOP   ((int32_t)offsetof(struct x86_cpu, lf.op))
-#define OFF_ICOUNT ((int32_t)offsetof(struct x86_cpu, icount))
-_Static_assert(offsetof(struct x86_lazy, size) == offsetof(struct x86_lazy, op) + 1,
-	       "lf.op and lf.size are stored as one 16-bit word");
-
-static void rc_writeback(struct jctx *x, int s)
-{
-	j_store(&x->b, 8, slot_host[s], OFF_R(x->guest[s]));
-}
-
-/* Host register holding guest register g, loading it when `load`. */
-static int rc_get(struct jctx *x, int g, bool load)
-{
-	int s = x->slot_of[g];
-
-	x->pin |= (uint16_t)(1u << g);
-	if (s < 0) {
-		int victim = -1;
-		for (int k = 0; k < NSLOT; k++) {
-			if (!x->used[k]) {
-				victim = k;
-				break;
-			}
-			if (x->pin & (1u << x->guest[k]))
-				continue;
-			if (victim < 0 || x->stamp[k] < x->stamp[victim])
-				victim = k;
-		}
-		s = victim;                 /* never -1: at most 3 pinned */
-		if (x->used[s]) {
-			if (x->dirty[s])
-				rc_writeback(x, s);
-			x->slot_of[x->guest[s]] = -1;
-		}
-		x->used[s] = true;
-		x->dirty[s] = false;
-		x->guest[s] = (uint8_t)g;
-		x->slot_of[g] = (int8_t)s;
-		if (load)
-			j_load(&x->b, 8, slot_host[s], OFF_R(g));
-	}
-	x->stamp[s] = ++x->clock;
-	return slot_host[s];
-}
-
-static void rc_set_dirty(struct jctx *x, int g)
-{
-	x->dirty[x->slot_of[g]] = true;
-}
-
-/* Emit the write-back of every dirty register; mark_clean: the cache
- * state goes on (a handler call follows), else it is only this exit's. */
-static void rc_flush(struct jctx *x, bool mark_clean)
-{
-	for (int s = 0; s < NSLOT; s++)
-		if (x->used[s] && x->dirty[s]) {
-			rc_writeback(x, s);
-			if (mark_clean)
-				x->dirty[s] = false;
-		}
-}
-
-/* Forget the (clean) registers in mask: a handler wrote them. */
-static void rc_drop(struct jctx *x, uint16_t mask)
-{
-	for (int s = 0; s < NSLOT; s++)
-		if (x->used[s] && (mask & (1u << x->guest[s]))) {
-			x->used[s] = false;
-			x->slot_of[x->guest[s]] = -1;
-		}
-}
-
-/* --- emission --- */
-
-static const uint8_t epilogue[] = {
-	0x48, 0x83, 0xc4, 0x08,        /* add rsp, 8 */
-	0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c,   /* pop r15 r14 r13 r12 */
-	0x5d, 0x5b, 0xc3,              /* pop rbp; pop rbx; ret */
-};
-
-static void emit_count(struct jctx *x, unsigned retired)
-{
-	j_rm(&x->b, 8, 0x81, 0, OFF_ICOUNT);   /* add qword [icount], retired */
-	jb4(&x->b, retired);
-}
-
-/* Back to run.c: `retired` records counted, go on or not (x86_jit_fn). */
-static void emit_return(struct jctx *x, unsigned retired, bool go_on)
-{
-	emit_count(x, retired);
-	j_mov_imm(&x->b, 4, H_AX, go_on);
-	for (size_t k = 0; k < sizeof(epilogue); k++)
-		jb1(&x->b, epilogue[k]);
-}
-
-static void j_mov_rax_ptr(struct jbuf *b, int reg, const void *p)
-{
-	j_rex(b, true, 0, 0, reg, false);
-	jb1(b, 0xb8 | (reg & 7));
-	jb8(b, (uint64_t)(uintptr_t)p);
-}
-
-/* The exit to `rip` in the block's own page through its link slot (see
- * jit.h); registers are written back and c->rip stored already. The
- * checks are chain()'s in run.c that can change between blocks; the rest
- * (halt, interrupt shadow, TF, mode) change only through instructions
- * that end a block with a return to run.c. */
-static void emit_link(struct jctx *x, uint64_t rip, unsigned retired)
-{
-	const struct x86_jit_env *e = x->env;
-	struct jit_link *slot = x86_jit_data(x->j, sizeof(*slot));
-	uint8_t *out[8];
-	int no = 0;
-	static const int32_t events[] = {
-		(int32_t)offsetof(struct x86_cpu, irq_pending),
-		(int32_t)offsetof(struct x86_cpu, nmi_pending),
-		(int32_t)offsetof(struct x86_cpu, stop_req),
-	};
-
-	if (!slot) {
-		x->b.full = true;
-		return;
-	}
-	emit_count(x, retired);
-	j_mov_rax_ptr(&x->b, H_DX, slot);                   /* rdx = slot */
-	jb1(&x->b, 0x48); jb1(&x->b, 0x8b); jb1(&x->b, 0x02); /* mov rax, [rdx] */
-	j_rr(&x->b, 8, 0x85, H_AX, H_AX);                   /* test rax, rax */
-	out[no++] = j_jcc_fwd(&x->b, 4);                    /* jz */
-	for (int k = 0; k < 3; k++) {
-		j_rm(&x->b, 4, 0x83, 7, events[k]);         /* cmp dword [c+ev], 0 */
-		jb1(&x->b, 0);
-		out[no++] = j_jcc_fwd(&x->b, 5);
-	}
-	j_mov_rax_ptr(&x->b, H_CX, e->page_gen);
-	jb1(&x->b, 0x8b); jb1(&x->b, 0x09);                 /* mov ecx, [rcx] */
-	jb1(&x->b, 0x3b); jb1(&x->b, 0x4a); jb1(&x->b, 0x08); /* cmp ecx, [rdx+8] */
-	out[no++] = j_jcc_fwd(&x->b, 5);
-	j_load(&x->b, 8, H_CX, OFF_ICOUNT);                 /* rcx = icount + n */
-	jb1(&x->b, 0x8b); jb1(&x->b, 0x72); jb1(&x->b, 0x0c); /* mov esi, [rdx+12] */
-	j_rr(&x->b, 8, 0x01, H_SI, H_CX);                   /* add rcx, rsi */
-	j_mov_rax_ptr(&x->b, H_SI, e->icount_stop);
-	jb1(&x->b, 0x48); jb1(&x->b, 0x3b); jb1(&x->b, 0x0e); /* cmp rcx, [rsi] */
-	out[no++] = j_jcc_fwd(&x->b, 7);                    /* ja */
-	j_mov_rax_ptr(&x->b, H_CX, e->code_epoch);
-	jb1(&x->b, 0x48); jb1(&x->b, 0x8b); jb1(&x->b, 0x09); /* mov rcx, [rcx] */
-	j_mov_rax_ptr(&x->b, H_SI, e->epoch_seen);
-	jb1(&x->b, 0x48); jb1(&x->b, 0x3b); jb1(&x->b, 0x0e); /* cmp rcx, [rsi] */
-	out[no++] = j_jcc_fwd(&x->b, 5);
-	jb1(&x->b, 0x48); jb1(&x->b, 0x8b); jb1(&x->b, 0x4a); jb1(&x->b, 0x10); /* mov rcx, [rdx+16] */
-	j_mov_rax_ptr(&x->b, H_SI, e->running);
-	jb1(&x->b, 0x48); jb1(&x->b, 0x89); jb1(&x->b, 0x0e); /* mov [rsi], rcx */
-	j_mov_rax_ptr(&x->b, H_SI, e->running_rip);
-	j_mov_rax_ptr(&x->b, H_CX, (const void *)(uintptr_t)rip);
-	jb1(&x->b, 0x48); jb1(&x->b, 0x89); jb1(&x->b, 0x0e);
-	jb1(&x->b, 0xff); jb1(&x->b, 0xe0);                 /* jmp rax */
-	for (int k = 0; k < no; k++)
-		j_patch(&x->b, out[k]);
-	j_mov_rax_ptr(&x->b, H_SI, e->last_exit);           /* run.c may fill it */
-	jb1(&x->b, 0x48); jb1(&x->b, 0x89); jb1(&x->b, 0x16); /* mov [rsi], rdx */
-	j_mov_imm(&x->b, 4, H_AX, 1);
-	for (size_t k = 0; k < sizeof(epilogue); k++)
-		jb1(&x->b, epilogue[k]);
-	slot->rip = rip;
-}
-
-/* Leave the block: registers back, RIP = rip, `retired` records done;
- * linked when rip is in the block's page. */
-static void emit_exit(struct jctx *x, uint64_t rip, unsigned retired)
-{
-	rc_flush(x, false);
-	j_store_imm64(&x->b, OFF_RIP, rip);
-	if (!((rip ^ x->rip) & ~0xfffULL))
-		emit_link(x, rip, retired);
-	else
-		emit_return(x, retired, true);
-}
-
-/* Zero-extending copy of the low `size` bytes of host register src into
- * scratch register dst (rax or rcx). */
-static void emit_zext(struct jctx *x, int size, int dst, int src)
-{
-	if (size == 8) {
-		j_rr(&x->b, 8, 0x89, src, dst);
-	} else if (size == 4) {
-		j_rr(&x->b, 4, 0x89, src, dst);
-	} else {
-		j_rex(&x->b, false, dst, 0, src, true);
-		jb1(&x->b, 0x0f);
-		jb1(&x->b, 0xb6);
-		jb1(&x->b, 0xc0 | (dst & 7) << 3 | (src & 7));
-	}
-}
-
-/* Group-1 opcode of "op r/m, reg" for aop (ADD 01, OR 09, ... CMP 39),
- * TEST 85; byte forms one less. */
-static unsigned alu_opc(int aop, int size)
-{
-	unsigned opc = aop == AOP_TEST ? 0x85 : (unsigned)aop * 8 + 1;
-	return size == 1 ? opc - 1 : opc;
-}
-
-static void emit_alu(struct jctx *x, const struct jop *o)
-{
-	const bool imm = o->kind == K_ALU_RI, store = o->aop != 7 && o->aop != AOP_TEST;
-	const int size = o->size;
-	int hd, hs = H_NONE;
-
-	if (!o->live && !store) {
-		x->hf_ok = false;              /* a compare nobody looks at */
-		return;
-	}
-	hd = rc_get(x, o->dst, true);
-	if (!imm)
-		hs = rc_get(x, o->src, true);
-	if (!o->live) {
-		if (imm && o->aop == AOP_TEST)
-			return;
-		if (imm)
-			j_alu_ri(&x->b, size, o->aop, hd, (uint32_t)o->imm);
-		else
-			j_rr(&x->b, size, alu_opc(o->aop, size), hs, hd);
-		rc_set_dirty(x, o->dst);
-		x->hf_ok = false;
-		return;
-	}
-	/* Flags observable: record src1, src2, result (fast.c's x86_lf()
-	 * arguments, each cut to the operand size) and keep the host flags
-	 * of the operation itself for a following Jcc. */
-	emit_zext(x, size, H_AX, hd);
-	if (imm)
-		j_mov_imm(&x->b, size == 8 ? 8 : 4, H_CX, size == 8 ? o->imm : o->imm & x86_mask(size));
-	else
-		emit_zext(x, size, H_CX, hs);
-	j_store(&x->b, 8, H_AX, OFF_SRC1);
-	j_store(&x->b, 8, H_CX, OFF_SRC2);
-	if (store) {
-		j_rr(&x->b, size, alu_opc(o->aop, size), H_CX, hd);
-		j_store(&x->b, 8, hd, OFF_RES);
-		rc_set_dirty(x, o->dst);
-	} else {
-		/* CMP as SUB and TEST as AND on the scratch copy: the same
-		 * flags, and the result the lazy record wants. */
-		j_rr(&x->b, size, alu_opc(o->aop == 7 ? 5 : 4, size), H_CX, H_AX);
-		j_store(&x->b, 8, H_AX, OFF_RES);
-	}
-	j_store_imm16(&x->b, OFF_LFOP,
-		      (uint16_t)((o->aop == 0 ? LF_ADD : (o->aop == 5 || o->aop == 7) ? LF_SUB
-				  : LF_LOGIC) | size << 8));
-	x->hf_ok = true;
-}
-
-static void emit_lea(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t next)
-{
-	int hb = H_NONE, hi = H_NONE, hd;
-
-	if (i->base == RIP_REL) {
-		uint64_t ea = (next + (uint64_t)i->disp) & x86_mask(i->adsz);
-		hd = rc_get(x, o->dst, false);
-		j_mov_imm(&x->b, o->size, hd, o->size == 8 ? ea : (uint32_t)ea);
-		rc_set_dirty(x, o->dst);
-		return;
-	}
-	if (i->base != NO_REG)
-		hb = rc_get(x, i->base, true);
-	if (i->index != NO_REG)
-		hi = rc_get(x, i->index, true);
-	hd = rc_get(x, o->dst, false);
-	if (o->size == 8 && i->adsz == 4)
-		jb1(&x->b, 0x67);              /* 32-bit address, zero-extended */
-	j_rex(&x->b, o->size == 8, hd, hi == H_NONE ? 0 : hi, hb == H_NONE ? 0 : hb, false);
-	jb1(&x->b, 0x8d);
-	jb1(&x->b, (hb == H_NONE ? 0x00 : 0x80) | (hd & 7) << 3 | 4);
-	jb1(&x->b, (unsigned)i->scale << 6 | (hi == H_NONE ? 4 : (hi & 7)) << 3 |
-		   (hb == H_NONE ? 5 : (hb & 7)));
-	jb4(&x->b, (uint32_t)i->disp);
-	rc_set_dirty(x, o->dst);
-}
-
-static void emit_native(struct jctx *x, const struct x86_insn *i, const struct jop *o,
-			uint64_t next)
-{
-	int hd, hs;
-
-	switch (o->kind) {
-	case K_NOP:
-		return;
-	case K_MOV_RR:
-		hs = rc_get(x, o->src, true);
-		hd = rc_get(x, o->dst, false);
-		j_rr(&x->b, o->size, 0x89, hs, hd);
-		break;
-	case K_MOV_RI:
-		hd = rc_get(x, o->dst, false);
-		j_mov_imm(&x->b, o->size, hd, o->size == 8 ? o->imm : (uint32_t)o->imm);
-		break;
-	case K_LEA:
-		emit_lea(x, i, o, next);
-		return;
-	case K_MOVX:
-		hs = rc_get(x, o->src, true);
-		hd = rc_get(x, o->dst, false);
-		j_rex(&x->b, o->size == 8 || o->opc == 0x63, hd, 0, hs, o->opc == 0x0fb6 || o->opc == 0x0fbe);
-		j_op(&x->b, o->opc);
-		jb1(&x->b, 0xc0 | (hd & 7) << 3 | (hs & 7));
-		break;
-	case K_INCDEC:
-		hd = rc_get(x, o->dst, true);
-		j_rr(&x->b, o->size, 0xff, o->ext, hd);
-		x->hf_ok = false;
-		break;
-	case K_SHIFT:
-		hd = rc_get(x, o->dst, true);
-		if (o->imm) {
-			j_rr(&x->b, o->size, 0xc1, o->ext, hd);
-			jb1(&x->b, (unsigned)o->imm);
-			x->hf_ok = false;
-		} else if (o->size == 4) {
-			j_rr(&x->b, 4, 0x89, hd, hd);   /* a 32-bit write still zero-extends */
-		}
-		break;
-	case K_IMUL_RRI:
-		hs = rc_get(x, o->src, true);
-		hd = rc_get(x, o->dst, false);
-		j_rr(&x->b, o->size, 0x69, hd, hs);
-		jb4(&x->b, (uint32_t)o->imm);
-		x->hf_ok = false;
-		break;
-	case K_IMUL_RR:
-		hd = rc_get(x, o->dst, true);
-		hs = rc_get(x, o->src, true);
-		j_rr(&x->b, o->size, 0x0faf, hd, hs);
-		x->hf_ok = false;
-		break;
-	default:
-		emit_alu(x, o);
-		return;
-	}
-	rc_set_dirty(x, o->dst);
-}
-
-/* The record's own handler, with block_exec()'s bookkeeping around it. */
-static void emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o,
-		      uint64_t rip, uint64_t next, unsigned k, bool last)
-{
-	uint8_t *skip;
-
-	rc_flush(x, true);
-	j_store_imm64(&x->b, OFF_IRIP, rip);
-	j_store_imm64(&x->b, OFF_RIP, next);
-	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);          /* mov rdi, r15 */
-	j_rex(&x->b, true, 0, 0, H_SI, false);      /* mov rsi, i */
-	jb1(&x->b, 0xb8 | (H_SI & 7));
-	jb8(&x->b, (uint64_t)(uintptr_t)i);
-	j_call(&x->b, (const void *)i->fn);
-	rc_drop(x, o->wmask);
-	x->hf_ok = false;
-	if (last)
-		return;
-	/* The cache is clean here, so leaving needs no write-back. */
-	if (o->branch) {
-		j_cmp_mem_imm64(&x->b, OFF_RIP, next);
-		skip = j_jcc_fwd(&x->b, 4);              /* je: went on */
-		emit_return(x, k + 1, true);
-		j_patch(&x->b, skip);
-	}
-	if (o->wmem) {
-		j_rex(&x->b, true, 0, 0, H_AX, false);   /* mov rax, written */
-		jb1(&x->b, 0xb8);
-		jb8(&x->b, (uint64_t)(uintptr_t)x->env->written);
-		jb1(&x->b, 0x80);                         /* cmp byte [rax], 0 */
-		jb1(&x->b, 0x38);
-		jb1(&x->b, 0x00);
-		skip = j_jcc_fwd(&x->b, 4);
-		emit_return(x, k + 1, true);
-		j_patch(&x->b, skip);
-	}
-}
-
-/* [r15 + rax*8 + disp32] as ModRM+SIB for reg field `reg` (the soft
- * TLB entry rax*8 bytes into c->tlb; 40-byte entries, rax = index * 5). */
-static void j_tlb_operand(struct jbuf *b, int reg, int32_t disp)
-{
-	jb1(b, 0x80 | (reg & 7) << 3 | 4);
-	jb1(b, 3 << 6 | (H_AX & 7) << 3 | (H_CPU & 7));
-	jb4(b, (uint32_t)disp);
-}
-
-/* A MOV or MOVZX with memory in 64-bit code: x86_tlb_fast()'s long-mode
- * hit path inline (linear = offset, plus the FS/GS base; no page
- * crossing; tag for this CPL; RAM), else the record's handler, which
- * also raises any fault. Only that slow path can fault, so it alone
- * writes registers back and stores RIP. The register cache is the same
- * on both paths when they meet (a register the slow path wrote back
- * stays marked dirty: one redundant store later). */
-static void emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t rip,
-		     uint64_t next, unsigned k, bool last, int cpl)
-{
-	const bool store = o->kind == K_STORE;
-	const unsigned size = o->msize;
-	const int32_t tlb = (int32_t)offsetof(struct x86_cpu, tlb);
-	const int32_t tag = store ? (int32_t)offsetof(struct x86_tlb_entry, tag_w)
-				  : (int32_t)offsetof(struct x86_tlb_entry, tag_r);
-	int hb = H_NONE, hi = H_NONE, hv = H_NONE;
-	uint8_t *slow[3], *done;
-	int ns = 0;
-
-	if (i->base != RIP_REL && i->base != NO_REG)
-		hb = rc_get(x, i->base, true);
-	if (i->index != NO_REG)
-		hi = rc_get(x, i->index, true);
-	if (store && o->src != NO_REG)
-		hv = rc_get(x, o->src, true);
-	else if (!store)
-		hv = rc_get(x, o->dst, false);
-
-	/* rsi = linear address */
-	if (i->base == RIP_REL) {
-		j_mov_imm(&x->b, 8, H_SI, (next + (uint64_t)i->disp) & x86_mask(i->adsz));
-	} else {
-		if (i->adsz == 4)
-			jb1(&x->b, 0x67);
-		j_rex(&x->b, true, H_SI, hi == H_NONE ? 0 : hi, hb == H_NONE ? 0 : hb, false);
-		jb1(&x->b, 0x8d);
-		jb1(&x->b, (hb == H_NONE ? 0x00 : 0x80) | (H_SI & 7) << 3 | 4);
-		jb1(&x->b, (unsigned)i->scale << 6 | (hi == H_NONE ? 4 : (hi & 7)) << 3 |
-			   (hb == H_NONE ? 5 : (hb & 7)));
-		jb4(&x->b, (uint32_t)i->disp);
-	}
-	if (i->seg == S_FS || i->seg == S_GS)
-		j_rm(&x->b, 8, 0x03, H_SI, (int32_t)offsetof(struct x86_cpu, seg[i->seg].base));
-	if (size > 1) {                        /* crosses a page: slow */
-		j_rr(&x->b, 4, 0x89, H_SI, H_AX);
-		j_alu_ri(&x->b, 4, 4, H_AX, 0xfff);
-		j_alu_ri(&x->b, 4, 7, H_AX, 0x1000 - size);
-		slow[ns++] = j_jcc_fwd(&x->b, 7);  /* ja */
-	}
-	j_rr(&x->b, 8, 0x89, H_SI, H_AX);      /* rax = ((lin >> 12) & 255) * 5 */
-	j_rr(&x->b, 8, 0xc1, 5, H_AX);
-	jb1(&x->b, 12);
-	jb1(&x->b, 0x0f); jb1(&x->b, 0xb6); jb1(&x->b, 0xc0);          /* movzx eax, al */
-	jb1(&x->b, 0x48); jb1(&x->b, 0x8d); jb1(&x->b, 0x04); jb1(&x->b, 0x80); /* lea rax, [rax+rax*4] */
-	j_rr(&x->b, 8, 0x89, H_SI, H_CX);      /* rcx = page | valid | user */
-	j_alu_ri(&x->b, 8, 4, H_CX, 0xfffff000u);
-	j_alu_ri(&x->b, 8, 1, H_CX, (uint32_t)(TLB_VALID | (cpl == 3 ? TLB_USERTAG : 0)));
-	j_rex(&x->b, true, H_CX, H_AX, H_CPU, false);   /* cmp rcx, tag */
-	jb1(&x->b, 0x3b);
-	j_tlb_operand(&x->b, H_CX, tlb + tag);
-	slow[ns++] = j_jcc_fwd(&x->b, 5);      /* jne */
-	j_rex(&x->b, false, 0, H_AX, H_CPU, false);     /* test byte phys, MMIO */
-	jb1(&x->b, 0xf6);
-	j_tlb_operand(&x->b, 0, tlb + (int32_t)offsetof(struct x86_tlb_entry, phys));
-	jb1(&x->b, (unsigned)TLB_MMIO);
-	slow[ns++] = j_jcc_fwd(&x->b, 5);      /* jnz */
-	j_rex(&x->b, true, H_CX, H_AX, H_CPU, false);   /* rcx = addend */
-	jb1(&x->b, 0x8b);
-	j_tlb_operand(&x->b, H_CX, tlb + (int32_t)offsetof(struct x86_tlb_entry, addend));
-	/* the access, [rcx + rsi] */
-	if (!store && size >= 4) {
-		j_rex(&x->b, size == 8, hv, H_SI, H_CX, false);
-		jb1(&x->b, 0x8b);
-	} else if (!store) {
-		j_rex(&x->b, false, hv, H_SI, H_CX, false);
-		jb1(&x->b, 0x0f);
-		jb1(&x->b, size == 1 ? 0xb6 : 0xb7);
-	} else if (hv == H_NONE) {
-		j_rex(&x->b, size == 8, 0, H_SI, H_CX, false);
-		jb1(&x->b, 0xc7);
-	} else {
-		j_rex(&x->b, size == 8, hv, H_SI, H_CX, size == 1);
-		jb1(&x->b, size == 1 ? 0x88 : 0x89);
-	}
-	jb1(&x->b, ((hv == H_NONE ? 0 : hv) & 7) << 3 | 4);
-	jb1(&x->b, (H_SI & 7) << 3 | (H_CX & 7));
-	if (store && hv == H_NONE)
-		jb4(&x->b, (uint32_t)o->imm);
-	jb1(&x->b, 0xe9);                      /* jmp done */
-	jb4(&x->b, 0);
-	done = x->b.full ? NULL : x->b.p - 4;
-
-	for (int k2 = 0; k2 < ns; k2++)
-		j_patch(&x->b, slow[k2]);
-	rc_flush(x, false);
-	j_store_imm64(&x->b, OFF_IRIP, rip);
-	j_store_imm64(&x->b, OFF_RIP, next);
-	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);
-	j_rex(&x->b, true, 0, 0, H_SI, false);
-	jb1(&x->b, 0xb8 | (H_SI & 7));
-	jb8(&x->b, (uint64_t)(uintptr_t)i);
-	j_call(&x->b, (const void *)i->fn);
-	if (!store) {
-		j_load(&x->b, 8, hv, OFF_R(o->dst));
-	} else if (!last) {
-		uint8_t *skip;
-		j_rex(&x->b, true, 0, 0, H_AX, false);   /* wrote cached code? */
-		jb1(&x->b, 0xb8);
-		jb8(&x->b, (uint64_t)(uintptr_t)x->env->written);
-		jb1(&x->b, 0x80);
-		jb1(&x->b, 0x38);
-		jb1(&x->b, 0x00);
-		skip = j_jcc_fwd(&x->b, 4);
-		emit_return(x, k + 1, true);       /* everything is written back */
-		j_patch(&x->b, skip);
-	}
-	j_patch(&x->b, done);
-	if (!store)
-		rc_set_dirty(x, o->dst);
-	x->hf_ok = false;
-}
-
-static void emit_jcc(struct jctx *x, const struct jop *o, unsigned k)
-{
-	int cc = o->ext;
-	uint8_t *skip;
-
-	if (!x->hf_ok) {
-		j_rr(&x->b, 8, 0x89, H_CPU, H_DI);       /* x86_cond(c, cc) */
-		j_mov_imm(&x->b, 4, H_SI, (uint32_t)cc);
-		j_call(&x->b, (const void *)x86_cond);
-		jb1(&x->b, 0x84);                        /* test al, al */
-		jb1(&x->b, 0xc0);
-		cc = 5;                                  /* taken: nz */
-	}
-	skip = j_jcc_fwd(&x->b, cc ^ 1);
-	emit_exit(x, o->imm, k + 1);
-	j_patch(&x->b, skip);
-	x->hf_ok = false;
-}
-
-static const uint8_t prologue[] = {
-	0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57,   /* push rbx rbp r12-r15 */
-	0x48, 0x83, 0xec, 0x08,        /* sub rsp, 8: calls see rsp 16-aligned */
-	0x49, 0x89, 0xff,              /* mov r15, rdi */
-};
 
 void x86_jit_link(void *slot, uint64_t rip, x86_jit_fn target, uint32_t gen, unsigned n,
 		  const void *desc)
@@ -963,7 +375,7 @@ void x86_jit_link(void *slot, uint64_t rip, x86_jit_fn target, uint32_t gen, uns
 	l->gen = gen;
 	l->n = n;
 	l->desc = desc;
-	l->fn = (uint64_t)(uintptr_t)target + sizeof(prologue);
+	l->fn = (uint64_t)(uintptr_t)target + jit_prologue_len;
 }
 
 x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsigned n,
@@ -993,8 +405,7 @@ x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsign
 	start = j->mem + ((j->used + 15) & ~(size_t)15);
 	x.b.p = start;
 	x.b.end = j->mem + j->size;
-	for (size_t k = 0; k < sizeof(prologue); k++)
-		jb1(&x.b, prologue[k]);
+	jit_emit_prologue(&x);
 	pc = rip;
 	for (unsigned k = 0; k < n; k++) {
 		const struct x86_insn *i = &ins[k];
@@ -1003,21 +414,21 @@ x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsign
 
 		x.pin = 0;
 		if (o->kind == K_CALL)
-			emit_call(&x, i, o, pc, next, k, k == n - 1);
+			jit_emit_call(&x, i, o, pc, next, k, k == n - 1);
 		else if (o->kind == K_JCC)
-			emit_jcc(&x, o, k);
+			jit_emit_jcc(&x, o, k);
 		else if (o->kind == K_JMP)
-			emit_exit(&x, o->imm, k + 1);
+			jit_emit_exit(&x, o->imm, k + 1);
 		else if (o->kind == K_LOAD || o->kind == K_STORE)
-			emit_mem(&x, i, o, pc, next, k, k == n - 1, cpl);
+			jit_emit_mem(&x, i, o, pc, next, k, k == n - 1, cpl);
 		else
-			emit_native(&x, i, o, next);
+			jit_emit_native(&x, i, o, next);
 		pc = next;
 	}
 	if (ops[n - 1].kind == K_CALL)
-		emit_return(&x, n, !tail_special);
+		jit_emit_return(&x, n, !tail_special);
 	else if (ops[n - 1].kind != K_JMP)
-		emit_exit(&x, pc, n);
+		jit_emit_exit(&x, pc, n);
 	if (x.b.full) {
 		*full = true;
 		return NULL;

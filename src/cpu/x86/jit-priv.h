@@ -1,0 +1,68 @@
+/* Private to the block translator: jit.c chooses what each decoded
+ * record becomes, jitgen.c emits it. */
+#ifndef RINGVM_CPU_X86_JIT_PRIV_H
+#define RINGVM_CPU_X86_JIT_PRIV_H
+
+#include "cpu/x86/jit.h"
+#include "cpu/x86/jitemit.h"
+
+/* What each record becomes. */
+enum jkind {
+	K_CALL,      /* the handler */
+	K_NOP,
+	K_MOV_RR, K_MOV_RI, K_LEA, K_MOVX,
+	K_ALU_RR, K_ALU_RI,     /* aop: group-1 number, or AOP_TEST */
+	K_INCDEC, K_SHIFT, K_IMUL_RRI, K_IMUL_RR,
+	K_JCC, K_JMP,
+	K_LOAD, K_STORE,        /* 64-bit code: soft-TLB hit inline, else the handler */
+};
+#define AOP_TEST 8
+
+struct jop {
+	uint8_t kind, size, aop, ext;
+	uint8_t msize;          /* K_LOAD/K_STORE: access size */
+	uint8_t dst, src;       /* guest registers */
+	uint16_t opc;           /* K_MOVX: host opcode */
+	uint16_t wmask;         /* K_CALL: guest registers the handler may write */
+	bool branch, wmem;      /* K_CALL: may move RIP / write memory */
+	bool live;              /* the flags after this record can be observed */
+	uint64_t imm;           /* immediate, or a branch target */
+};
+
+/* One link exit's slot (x86_jit_link() fills it). */
+struct jit_link {
+	uint64_t fn;            /* target translation past its prologue; 0: none */
+	uint32_t gen, n;        /* its page generation and record count */
+	const void *desc;       /* its running-block record */
+	uint64_t rip;           /* the exit's RIP */
+};
+
+/* Emission state: the code buffer and the guest-register cache. */
+#define NSLOT 5
+struct jctx {
+	struct jbuf b;
+	struct x86_jit *j;
+	const struct x86_jit_env *env;
+	uint64_t rip;           /* the block's first RIP */
+	int8_t slot_of[16];     /* guest register -> slot, or -1 */
+	uint8_t guest[NSLOT];
+	bool used[NSLOT], dirty[NSLOT];
+	uint32_t stamp[NSLOT], clock;
+	uint16_t pin;           /* guest registers of the current record */
+	bool hf_ok;             /* host flags are the guest's (last native ALU) */
+};
+
+void jit_emit_prologue(struct jctx *x);
+extern const size_t jit_prologue_len;
+/* Back to run.c after `retired` records (see x86_jit_fn). */
+void jit_emit_return(struct jctx *x, unsigned retired, bool go_on);
+/* Leave with RIP = rip, linked when rip is in the block's page. */
+void jit_emit_exit(struct jctx *x, uint64_t rip, unsigned retired);
+void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t next);
+void jit_emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o,
+		   uint64_t rip, uint64_t next, unsigned k, bool last);
+void jit_emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t rip,
+		  uint64_t next, unsigned k, bool last, int cpl);
+void jit_emit_jcc(struct jctx *x, const struct jop *o, unsigned k);
+
+#endif
