@@ -102,14 +102,17 @@ static pthread_once_t pages_once = PTHREAD_ONCE_INIT;
 
 /* Block translation (jit.c): on unless RINGVM_JIT=0; a block is
  * translated on its jit_hot-th whole run (RINGVM_JIT_HOT, 1..254), so code
- * that runs a few times (most of a boot) is never translated. */
-#define JIT_BYTES (64u << 20)
+ * that runs a few times (most of a boot) is never translated. The code
+ * buffer (RINGVM_JIT_KIB, 64 KiB..1 GiB; tests make it tiny so that it
+ * fills and starts over all the time) is address space until used. */
 static bool jit_on = true;
 static unsigned jit_hot = 16;
+static size_t jit_bytes = 64u << 20;
 
 static void pages_alloc(void)
 {
 	const char *e = getenv("RINGVM_JIT"), *h = getenv("RINGVM_JIT_HOT");
+	const char *kib = getenv("RINGVM_JIT_KIB");
 
 	page_gen = calloc(PG_SLOTS, sizeof(*page_gen));
 	page_code = calloc(PG_SLOTS, 1);
@@ -117,6 +120,8 @@ static void pages_alloc(void)
 		jit_on = false;
 	if (h && atoi(h) >= 1 && atoi(h) <= 254)
 		jit_hot = (unsigned)atoi(h);
+	if (kib && atol(kib) >= 64 && atol(kib) <= (1L << 20))
+		jit_bytes = (size_t)atol(kib) << 10;
 }
 
 static inline uint32_t pg_slot(uint64_t phys)
@@ -150,7 +155,7 @@ static struct dcache *dc_get(struct x86_cpu *c)
 		return NULL;
 	}
 	/* Without an executable buffer the interpreter does it all. */
-	dc->jit = jit_on ? x86_jit_new(JIT_BYTES) : NULL;
+	dc->jit = jit_on ? x86_jit_new(jit_bytes) : NULL;
 	c->dcache = dc;
 	return dc;
 }
