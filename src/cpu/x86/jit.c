@@ -22,10 +22,11 @@
  * - Lazy flags (c->lf) are written by a native form only when something
  *   can observe them before the next full flag write: a handler call
  *   (handlers read flags, and a fault pushes RFLAGS), a Jcc, or the end
- *   of the block (liveness pass below). INC/DEC, shifts, rotates and
- *   IMUL are native only where their flags are dead; otherwise their
- *   handler runs. (INC/DEC and rotates write only some flags, but when
- *   their own flags are dead so are the ones they pass through.)
+ *   of the block (liveness pass below). Shifts and IMUL record what
+ *   their handlers record (fast.c); INC/DEC too when the host flags hold
+ *   the CF they keep, else their handler runs; rotates, which keep
+ *   SF/ZF/PF, are native only where their flags are dead (and then so are
+ *   the flags they pass through).
  * - A Jcc right after a native flag-setting form tests the host's own
  *   flags, which are the guest's (same instruction, same operand size);
  *   otherwise it asks x86_cond().
@@ -351,11 +352,21 @@ static void liveness(struct jop *ops, unsigned n)
 		case K_ALU_RR: case K_ALU_RI:
 			live = false;
 			break;
-		case K_INCDEC: case K_SHIFT: case K_IMUL_RRI: case K_IMUL_RR:
-			if (live)
-				o->kind = K_CALL;     /* its handler records the flags */
+		case K_SHIFT:
+			if (!o->imm)
+				break;                /* count 0: no flags, no change */
+			if (o->ext <= 1 && live)
+				o->kind = K_CALL;     /* a rotate keeps SF/ZF/PF: its
+				                         handler resolves the record */
 			else
 				live = false;
+			break;
+		case K_IMUL_RRI: case K_IMUL_RR:
+			live = false;             /* a full record, like the ALU */
+			break;
+		case K_INCDEC:
+			/* CF passes through: from the host flags of the form
+			 * before, or through the handler (jitgen.c decides). */
 			break;
 		default:                          /* K_CALL, K_JCC, K_JMP */
 			live = true;
@@ -421,6 +432,8 @@ x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsign
 			jit_emit_exit(&x, o->imm, k + 1);
 		else if (o->kind == K_LOAD || o->kind == K_STORE)
 			jit_emit_mem(&x, i, o, pc, next, k, k == n - 1, cpl);
+		else if (o->kind == K_INCDEC && o->live && !x.hf_ok)
+			jit_emit_call(&x, i, o, pc, next, k, k == n - 1);   /* needs CF */
 		else
 			jit_emit_native(&x, i, o, next);
 		pc = next;

@@ -296,6 +296,46 @@ static void emit_lea(struct jctx *x, const struct x86_insn *i, const struct jop 
 	rc_set_dirty(x, o->dst);
 }
 
+static void emit_setc_cl(struct jctx *x)
+{
+	jb1(&x->b, 0x0f); jb1(&x->b, 0x92); jb1(&x->b, 0xc1);   /* setc cl */
+}
+
+/* Lazy record {op, size, res = hd, cf_in = ecx} (src1/src2 are not read
+ * for these operations, flags.c). */
+static void emit_record(struct jctx *x, int hd, int op, int size)
+{
+	j_store(&x->b, 8, hd, OFF_RES);
+	j_store_imm16(&x->b, OFF_LFOP, (uint16_t)(op | size << 8));
+	j_store(&x->b, 4, H_CX, (int32_t)offsetof(struct x86_cpu, lf.cf_in));
+}
+
+/* SHL/SHR/SAR by a nonzero constant with its flags observable: fast.c's
+ * SHIFT_RI record, with OF as it defines it for every count (SDM Vol. 2B
+ * SAL/SAR/SHL/SHR: OF is defined for 1-bit shifts only): SHR the old
+ * sign bit, SHL the new sign bit xor CF, SAR 0. CF is the host's. */
+static void emit_shift_live(struct jctx *x, const struct jop *o, int hd)
+{
+	const unsigned top = (unsigned)o->size * 8 - 1;
+
+	j_mov_imm(&x->b, 4, H_CX, 0);
+	if (o->ext == 5)
+		emit_zext(x, o->size, H_AX, hd);         /* the old value */
+	j_rr(&x->b, o->size, 0xc1, o->ext, hd);
+	jb1(&x->b, (unsigned)o->imm);
+	emit_setc_cl(x);
+	if (o->ext == 4)
+		emit_zext(x, o->size, H_AX, hd);         /* the new value */
+	if (o->ext != 7) {
+		j_rr(&x->b, 8, 0xc1, 5, H_AX);           /* shr rax, top */
+		jb1(&x->b, top);
+		if (o->ext == 4)
+			j_rr(&x->b, 4, 0x31, H_CX, H_AX); /* xor eax, ecx */
+		jb1(&x->b, 0x8d); jb1(&x->b, 0x0c); jb1(&x->b, 0x41);   /* lea ecx, [rcx+rax*2] */
+	}
+	emit_record(x, hd, LF_SHL, o->size);
+}
+
 void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop *o,
 			uint64_t next)
 {
@@ -325,30 +365,55 @@ void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop 
 		break;
 	case K_INCDEC:
 		hd = rc_get(x, o->dst, true);
+		if (!o->live) {
+			j_rr(&x->b, o->size, 0xff, o->ext, hd);
+			x->hf_ok = false;
+			break;
+		}
+		/* The host flags are the guest's (hf_ok, jit.c checked): INC
+		 * keeps CF there; record it as fast.c's INCDEC_R does. The
+		 * flags after are the guest's again. */
+		j_mov_imm(&x->b, 4, H_CX, 0);
+		emit_zext(x, o->size, H_AX, hd);
 		j_rr(&x->b, o->size, 0xff, o->ext, hd);
-		x->hf_ok = false;
+		emit_setc_cl(x);
+		j_store(&x->b, 8, H_AX, OFF_SRC1);
+		j_store_imm64(&x->b, OFF_SRC2, 1);
+		emit_record(x, hd, o->ext ? LF_DEC : LF_INC, o->size);
+		x->hf_ok = true;
 		break;
 	case K_SHIFT:
 		hd = rc_get(x, o->dst, true);
-		if (o->imm) {
+		if (!o->imm) {
+			if (o->size == 4)
+				j_rr(&x->b, 4, 0x89, hd, hd);   /* a 32-bit write still zero-extends */
+			break;
+		}
+		if (o->live)
+			emit_shift_live(x, o, hd);
+		else {
 			j_rr(&x->b, o->size, 0xc1, o->ext, hd);
 			jb1(&x->b, (unsigned)o->imm);
-			x->hf_ok = false;
-		} else if (o->size == 4) {
-			j_rr(&x->b, 4, 0x89, hd, hd);   /* a 32-bit write still zero-extends */
 		}
-		break;
-	case K_IMUL_RRI:
-		hs = rc_get(x, o->src, true);
-		hd = rc_get(x, o->dst, false);
-		j_rr(&x->b, o->size, 0x69, hd, hs);
-		jb4(&x->b, (uint32_t)o->imm);
 		x->hf_ok = false;
 		break;
+	case K_IMUL_RRI:
 	case K_IMUL_RR:
-		hd = rc_get(x, o->dst, true);
 		hs = rc_get(x, o->src, true);
-		j_rr(&x->b, o->size, 0x0faf, hd, hs);
+		hd = rc_get(x, o->dst, o->kind == K_IMUL_RR);
+		if (o->live)
+			j_mov_imm(&x->b, 4, H_CX, 0);
+		if (o->kind == K_IMUL_RRI) {
+			j_rr(&x->b, o->size, 0x69, hd, hs);
+			jb4(&x->b, (uint32_t)o->imm);
+		} else {
+			j_rr(&x->b, o->size, 0x0faf, hd, hs);
+		}
+		if (o->live) {
+			/* fast.c's imul_rr*: the low half, CF=OF=overflow. */
+			emit_setc_cl(x);
+			emit_record(x, hd, LF_IMUL, o->size);
+		}
 		x->hf_ok = false;
 		break;
 	default:
@@ -532,7 +597,9 @@ void jit_emit_jcc(struct jctx *x, const struct jop *o, unsigned k)
 	int cc = o->ext;
 	uint8_t *skip;
 
-	if (!x->hf_ok) {
+	const bool asked = !x->hf_ok;
+
+	if (asked) {
 		j_rr(&x->b, 8, 0x89, H_CPU, H_DI);       /* x86_cond(c, cc) */
 		j_mov_imm(&x->b, 4, H_SI, (uint32_t)cc);
 		j_call(&x->b, (const void *)x86_cond);
@@ -543,7 +610,10 @@ void jit_emit_jcc(struct jctx *x, const struct jop *o, unsigned k)
 	skip = j_jcc_fwd(&x->b, cc ^ 1);
 	jit_emit_exit(x, o->imm, k + 1);
 	j_patch(&x->b, skip);
-	x->hf_ok = false;
+	/* Not taken: a native Jcc left the host flags as they were; after
+	 * x86_cond() they are TEST's. */
+	if (asked)
+		x->hf_ok = false;
 }
 
 static const uint8_t prologue[] = {
