@@ -14,7 +14,8 @@ enum jkind {
 	K_ALU_RR, K_ALU_RI,     /* aop: group-1 number, or AOP_TEST */
 	K_INCDEC, K_SHIFT, K_IMUL_RRI, K_IMUL_RR,
 	K_JCC, K_JMP,
-	K_LOAD, K_STORE,        /* 64-bit code: soft-TLB hit inline, else the handler */
+	K_LOAD, K_STORE,
+	K_CMOV, K_SETCC,        /* register forms; read the flags like Jcc */        /* 64-bit code: soft-TLB hit inline, else the handler */
 };
 #define AOP_TEST 8
 
@@ -64,5 +65,6 @@ void jit_emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o
 void jit_emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t rip,
 		  uint64_t next, unsigned k, bool last, int cpl);
 void jit_emit_jcc(struct jctx *x, const struct jop *o, unsigned k);
+void jit_emit_cmov_setcc(struct jctx *x, const struct jop *o);
 
 #endif

@@ -2,7 +2,8 @@
  *
  * Guest and host are both x86-64, so the register-only integer forms
  * that dominate hot loops (MOV, LEA, ADD/SUB/AND/OR/XOR/CMP/TEST,
- * INC/DEC, shifts and rotates by a constant, IMUL, MOVZX/MOVSX, Jcc, JMP)
+ * INC/DEC, shifts and rotates by a constant, IMUL, MOVZX/MOVSX, CMOVcc,
+ * SETcc, Jcc, JMP)
  * are emitted
  * as the same host instruction on host registers. Everything else (memory
  * access, anything that can fault or that touches system state) becomes
@@ -333,6 +334,15 @@ static void classify(const struct x86_insn *i, uint64_t next, int code_size, str
 			o->src = i->rm;
 		} else if (op == 0x1f && !i->rep) {
 			o->kind = K_NOP;
+		} else if (op >= 0x40 && op <= 0x4f && reg && wide) {
+			o->kind = K_CMOV;
+			o->ext = op & 15;
+			o->dst = i->reg;
+			o->src = i->rm;
+		} else if (op >= 0x90 && op <= 0x9f && reg && low_byte(i, i->rm)) {
+			o->kind = K_SETCC;
+			o->ext = op & 15;
+			o->dst = i->rm;
 		}
 	}
 }
@@ -368,7 +378,7 @@ static void liveness(struct jop *ops, unsigned n)
 			/* CF passes through: from the host flags of the form
 			 * before, or through the handler (jitgen.c decides). */
 			break;
-		default:                          /* K_CALL, K_JCC, K_JMP */
+		default:          /* K_CALL, K_JCC, K_JMP, K_CMOV, K_SETCC, memory */
 			live = true;
 			break;
 		}
@@ -432,6 +442,8 @@ x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsign
 			jit_emit_exit(&x, o->imm, k + 1);
 		else if (o->kind == K_LOAD || o->kind == K_STORE)
 			jit_emit_mem(&x, i, o, pc, next, k, k == n - 1, cpl);
+		else if (o->kind == K_CMOV || o->kind == K_SETCC)
+			jit_emit_cmov_setcc(&x, o);
 		else if (o->kind == K_INCDEC && o->live && !x.hf_ok)
 			jit_emit_call(&x, i, o, pc, next, k, k == n - 1);   /* needs CF */
 		else

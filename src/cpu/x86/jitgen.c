@@ -592,28 +592,50 @@ void jit_emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o,
 	x->hf_ok = false;
 }
 
+/* The host condition code that says "guest condition cc holds": cc
+ * itself while the host flags are the guest's, else NZ after asking
+ * x86_cond() (whose TEST leaves host flags that are not the guest's). The
+ * register cache is in callee-saved registers: the call keeps it. */
+static int emit_cond(struct jctx *x, int cc)
+{
+	if (x->hf_ok)
+		return cc;
+	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);       /* x86_cond(c, cc) */
+	j_mov_imm(&x->b, 4, H_SI, (uint32_t)cc);
+	j_call(&x->b, (const void *)x86_cond);
+	jb1(&x->b, 0x84);                        /* test al, al */
+	jb1(&x->b, 0xc0);
+	return 5;
+}
+
 void jit_emit_jcc(struct jctx *x, const struct jop *o, unsigned k)
 {
-	int cc = o->ext;
-	uint8_t *skip;
+	int cc = emit_cond(x, o->ext);
+	uint8_t *skip = j_jcc_fwd(&x->b, cc ^ 1);
 
-	const bool asked = !x->hf_ok;
-
-	if (asked) {
-		j_rr(&x->b, 8, 0x89, H_CPU, H_DI);       /* x86_cond(c, cc) */
-		j_mov_imm(&x->b, 4, H_SI, (uint32_t)cc);
-		j_call(&x->b, (const void *)x86_cond);
-		jb1(&x->b, 0x84);                        /* test al, al */
-		jb1(&x->b, 0xc0);
-		cc = 5;                                  /* taken: nz */
-	}
-	skip = j_jcc_fwd(&x->b, cc ^ 1);
 	jit_emit_exit(x, o->imm, k + 1);
 	j_patch(&x->b, skip);
-	/* Not taken: a native Jcc left the host flags as they were; after
-	 * x86_cond() they are TEST's. */
-	if (asked)
-		x->hf_ok = false;
+	/* Not taken: the host flags are as emit_cond() left them. */
+}
+
+/* CMOVcc r, r (a 32-bit one writes, zero-extending, even when the
+ * condition fails: the host's does the same) and SETcc r8 (the low byte
+ * only: the host's, with REX so that 4..7 are SPL..DIL). */
+void jit_emit_cmov_setcc(struct jctx *x, const struct jop *o)
+{
+	int hs = o->kind == K_CMOV ? rc_get(x, o->src, true) : H_NONE;
+	int hd = rc_get(x, o->dst, true);
+	int cc = emit_cond(x, o->ext);
+
+	if (o->kind == K_CMOV) {
+		j_rr(&x->b, o->size, 0x0f40 | (unsigned)cc, hd, hs);
+	} else {
+		j_rex(&x->b, false, 0, 0, hd, true);
+		jb1(&x->b, 0x0f);
+		jb1(&x->b, 0x90 | (unsigned)cc);
+		jb1(&x->b, 0xc0 | (hd & 7));
+	}
+	rc_set_dirty(x, o->dst);
 }
 
 static const uint8_t prologue[] = {

@@ -150,8 +150,9 @@ static uint64_t bulk(struct x86_cpu *c, const struct x86_insn *i, int kind, int 
 		return 0;
 	if (kind == S_STOS) {
 		uint64_t v = x86_reg_get(c, i, R_AX, sz);
-		if (sz == 1) {
-			memset(dst, (int)v, n);
+		/* One byte repeated (Linux clears pages with REP STOSQ of 0). */
+		if (sz == 1 || v == (v & 0xff) * (x86_mask(sz) / 0xff)) {
+			memset(dst, (int)(v & 0xff), n * sz);
 		} else {
 			for (uint64_t k = 0; k < n; k++)
 				memcpy((uint8_t *)dst + k * sz, &v, sz);
