@@ -14,14 +14,16 @@ enum jkind {
 	K_ALU_RR, K_ALU_RI,     /* aop: group-1 number, or AOP_TEST */
 	K_INCDEC, K_SHIFT, K_IMUL_RRI, K_IMUL_RR,
 	K_JCC, K_JMP,
-	K_LOAD, K_STORE,
-	K_CMOV, K_SETCC,        /* register forms; read the flags like Jcc */        /* 64-bit code: soft-TLB hit inline, else the handler */
+	K_CMOV, K_SETCC,        /* register forms; read the flags like Jcc */
+	/* 64-bit code, memory through the soft TLB inline (jitmem.c) */
+	K_LOAD, K_STORE, K_PUSH, K_POP, K_CALLREL, K_RET,
+	K_ALU_M,                /* op r,[m] (ext 0); CMP/TEST [m],r/imm (ext 1) */
 };
 #define AOP_TEST 8
 
 struct jop {
 	uint8_t kind, size, aop, ext;
-	uint8_t msize;          /* K_LOAD/K_STORE: access size */
+	uint8_t msize;          /* memory kinds: access size */
 	uint8_t dst, src;       /* guest registers */
 	uint16_t opc;           /* K_MOVX: host opcode */
 	uint16_t wmask;         /* K_CALL: guest registers the handler may write */
@@ -52,6 +54,27 @@ struct jctx {
 	uint16_t pin;           /* guest registers of the current record */
 	bool hf_ok;             /* host flags are the guest's (last native ALU) */
 };
+
+/* Offsets into struct x86_cpu for the emitted code (r15 = the vCPU). */
+#define OFF_R(g)   ((int32_t)(offsetof(struct x86_cpu, r) + 8u * (unsigned)(g)))
+#define OFF_RIP    ((int32_t)offsetof(struct x86_cpu, rip))
+#define OFF_IRIP   ((int32_t)offsetof(struct x86_cpu, insn_rip))
+#define OFF_RES    ((int32_t)offsetof(struct x86_cpu, lf.res))
+#define OFF_SRC1   ((int32_t)offsetof(struct x86_cpu, lf.src1))
+#define OFF_SRC2   ((int32_t)offsetof(struct x86_cpu, lf.src2))
+#define OFF_LFOP   ((int32_t)offsetof(struct x86_cpu, lf.op))
+#define OFF_ICOUNT ((int32_t)offsetof(struct x86_cpu, icount))
+
+/* The guest-register cache (jitgen.c): the host register holding guest
+ * register g (loaded when `load`), marking it written, and writing every
+ * dirty one back (mark_clean: the state goes on, else it is one exit's). */
+int jit_rc_get(struct jctx *x, int g, bool load);
+void jit_rc_dirty(struct jctx *x, int g);
+void jit_rc_flush(struct jctx *x, bool mark_clean);
+/* Zero-extending copy of the low `size` bytes of src into dst. */
+void jit_emit_zext(struct jctx *x, int size, int dst, int src);
+/* ALU form o on host registers hd, hs (H_NONE: immediate). */
+void jit_emit_alu(struct jctx *x, const struct jop *o, int hd, int hs);
 
 void jit_emit_prologue(struct jctx *x);
 extern const size_t jit_prologue_len;

@@ -199,6 +199,57 @@ static bool mem_form(const struct x86_insn *i, struct jop *o)
 		o->kind = K_LOAD;
 		o->msize = op == 0xb6 ? 1 : 2;
 		o->dst = i->reg;
+	} else if (i->map == 0 && (op == 0x03 || op == 0x0b || op == 0x23 || op == 0x2b ||
+				   op == 0x33 || op == 0x3b) && wide) {
+		o->kind = K_ALU_M;                /* op r, [m] */
+		o->aop = op >> 3;
+		o->dst = i->reg;
+	} else if (i->map == 0 && (op == 0x39 || op == 0x85) && wide) {
+		o->kind = K_ALU_M;                /* CMP/TEST [m], r */
+		o->aop = op == 0x39 ? 7 : AOP_TEST;
+		o->ext = 1;
+		o->src = i->reg;
+	} else if (i->map == 0 && (op == 0x38 || op == 0x84) && low_byte(i, i->reg)) {
+		o->kind = K_ALU_M;                /* CMP/TEST [m8], r8 */
+		o->aop = op == 0x38 ? 7 : AOP_TEST;
+		o->ext = 1;
+		o->size = 1;
+		o->src = i->reg;
+	} else if (i->map == 0 && (((op == 0x81 || op == 0x83) && (i->reg & 7) == 7 && wide) ||
+				   (op == 0xf7 && !(i->reg & 7) && wide) ||
+				   (op == 0x80 && (i->reg & 7) == 7) || (op == 0xf6 && !(i->reg & 7)))) {
+		o->kind = K_ALU_M;                /* CMP/TEST [m], imm */
+		o->aop = (op & 0xf0) == 0x80 ? 7 : AOP_TEST;
+		o->ext = 1;
+		o->size = (op == 0x80 || op == 0xf6) ? 1 : i->opsz;
+		o->src = NO_REG;
+		o->imm = i->imm;
+	} else {
+		return false;
+	}
+	if (o->kind == K_ALU_M)
+		o->msize = o->size;
+	return true;
+}
+
+/* PUSH r64, POP r64 (not RSP), CALL rel32 and RET in 64-bit code. */
+static bool stack_form(const struct x86_insn *i, uint64_t next, struct jop *o)
+{
+	const uint8_t op = i->op;
+
+	if (i->map != 0 || i->opsz != 8)
+		return false;
+	if (op >= 0x50 && op <= 0x57) {
+		o->kind = K_PUSH;
+		o->src = i->rm;
+	} else if (op >= 0x58 && op <= 0x5f && i->rm != R_SP) {
+		o->kind = K_POP;
+		o->dst = i->rm;
+	} else if (op == 0xe8 && branch_ok(i, next, 8)) {
+		o->kind = K_CALLREL;
+		o->imm = next + i->imm;
+	} else if (op == 0xc3) {
+		o->kind = K_RET;
 	} else {
 		return false;
 	}
@@ -216,6 +267,8 @@ static void classify(const struct x86_insn *i, uint64_t next, int code_size, str
 		return;
 	o->size = i->opsz;
 	if (mem_ok(i, code_size) && mem_form(i, o))
+		return;
+	if (code_size == 8 && !i->lock && !i->rep && stack_form(i, next, o))
 		return;
 	if (i->map == 0) {
 		if (op == 0x90 && !(i->rex & 1)) {
@@ -440,7 +493,7 @@ x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsign
 			jit_emit_jcc(&x, o, k);
 		else if (o->kind == K_JMP)
 			jit_emit_exit(&x, o->imm, k + 1);
-		else if (o->kind == K_LOAD || o->kind == K_STORE)
+		else if (o->kind >= K_LOAD && o->kind <= K_ALU_M)
 			jit_emit_mem(&x, i, o, pc, next, k, k == n - 1, cpl);
 		else if (o->kind == K_CMOV || o->kind == K_SETCC)
 			jit_emit_cmov_setcc(&x, o);
@@ -452,7 +505,8 @@ x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsign
 	}
 	if (ops[n - 1].kind == K_CALL)
 		jit_emit_return(&x, n, !tail_special);
-	else if (ops[n - 1].kind != K_JMP)
+	else if (ops[n - 1].kind != K_JMP && ops[n - 1].kind != K_CALLREL &&
+		 ops[n - 1].kind != K_RET)
 		jit_emit_exit(&x, pc, n);
 	if (x.b.full) {
 		*full = true;

@@ -12,14 +12,6 @@
 static const uint8_t slot_host[NSLOT] = { H_BX, H_BP, H_R12, H_R13, H_R14 };
 
 
-#define OFF_R(g)   ((int32_t)(offsetof(struct x86_cpu, r) + 8u * (unsigned)(g)))
-#define OFF_RIP    ((int32_t)offsetof(struct x86_cpu, rip))
-#define OFF_IRIP   ((int32_t)offsetof(struct x86_cpu, insn_rip))
-#define OFF_RES    ((int32_t)offsetof(struct x86_cpu, lf.res))
-#define OFF_SRC1   ((int32_t)offsetof(struct x86_cpu, lf.src1))
-#define OFF_SRC2   ((int32_t)offsetof(struct x86_cpu, lf.src2))
-#define OFF_LFOP   ((int32_t)offsetof(struct x86_cpu, lf.op))
-#define OFF_ICOUNT ((int32_t)offsetof(struct x86_cpu, icount))
 _Static_assert(offsetof(struct x86_lazy, size) == offsetof(struct x86_lazy, op) + 1,
 	       "lf.op and lf.size are stored as one 16-bit word");
 
@@ -29,7 +21,7 @@ static void rc_writeback(struct jctx *x, int s)
 }
 
 /* Host register holding guest register g, loading it when `load`. */
-static int rc_get(struct jctx *x, int g, bool load)
+int jit_rc_get(struct jctx *x, int g, bool load)
 {
 	int s = x->slot_of[g];
 
@@ -63,14 +55,14 @@ static int rc_get(struct jctx *x, int g, bool load)
 	return slot_host[s];
 }
 
-static void rc_set_dirty(struct jctx *x, int g)
+void jit_rc_dirty(struct jctx *x, int g)
 {
 	x->dirty[x->slot_of[g]] = true;
 }
 
 /* Emit the write-back of every dirty register; mark_clean: the cache
  * state goes on (a handler call follows), else it is only this exit's. */
-static void rc_flush(struct jctx *x, bool mark_clean)
+void jit_rc_flush(struct jctx *x, bool mark_clean)
 {
 	for (int s = 0; s < NSLOT; s++)
 		if (x->used[s] && x->dirty[s]) {
@@ -81,7 +73,7 @@ static void rc_flush(struct jctx *x, bool mark_clean)
 }
 
 /* Forget the (clean) registers in mask: a handler wrote them. */
-static void rc_drop(struct jctx *x, uint16_t mask)
+static void jit_rc_drop(struct jctx *x, uint16_t mask)
 {
 	for (int s = 0; s < NSLOT; s++)
 		if (x->used[s] && (mask & (1u << x->guest[s]))) {
@@ -187,7 +179,7 @@ static void emit_link(struct jctx *x, uint64_t rip, unsigned retired)
  * linked when rip is in the block's page. */
 void jit_emit_exit(struct jctx *x, uint64_t rip, unsigned retired)
 {
-	rc_flush(x, false);
+	jit_rc_flush(x, false);
 	j_store_imm64(&x->b, OFF_RIP, rip);
 	if (!((rip ^ x->rip) & ~0xfffULL))
 		emit_link(x, rip, retired);
@@ -197,7 +189,7 @@ void jit_emit_exit(struct jctx *x, uint64_t rip, unsigned retired)
 
 /* Zero-extending copy of the low `size` bytes of host register src into
  * scratch register dst (rax or rcx). */
-static void emit_zext(struct jctx *x, int size, int dst, int src)
+void jit_emit_zext(struct jctx *x, int size, int dst, int src)
 {
 	if (size == 8) {
 		j_rr(&x->b, 8, 0x89, src, dst);
@@ -219,44 +211,39 @@ static unsigned alu_opc(int aop, int size)
 	return size == 1 ? opc - 1 : opc;
 }
 
-static void emit_alu(struct jctx *x, const struct jop *o)
+/* An ALU form on host registers: hd op= hs (H_NONE: o->imm). hd is the
+ * host register of guest o->dst when the result is stored; a compare or
+ * test may work on a scratch register (a value from memory, jitmem.c). */
+void jit_emit_alu(struct jctx *x, const struct jop *o, int hd, int hs)
 {
-	const bool imm = o->kind == K_ALU_RI, store = o->aop != 7 && o->aop != AOP_TEST;
+	const bool imm = hs == H_NONE, store = o->aop != 7 && o->aop != AOP_TEST;
 	const int size = o->size;
-	int hd, hs = H_NONE;
 
-	if (!o->live && !store) {
-		x->hf_ok = false;              /* a compare nobody looks at */
-		return;
-	}
-	hd = rc_get(x, o->dst, true);
-	if (!imm)
-		hs = rc_get(x, o->src, true);
 	if (!o->live) {
-		if (imm && o->aop == AOP_TEST)
-			return;
-		if (imm)
-			j_alu_ri(&x->b, size, o->aop, hd, (uint32_t)o->imm);
-		else
-			j_rr(&x->b, size, alu_opc(o->aop, size), hs, hd);
-		rc_set_dirty(x, o->dst);
-		x->hf_ok = false;
+		if (store) {
+			if (imm)
+				j_alu_ri(&x->b, size, o->aop, hd, (uint32_t)o->imm);
+			else
+				j_rr(&x->b, size, alu_opc(o->aop, size), hs, hd);
+			jit_rc_dirty(x, o->dst);
+		}
+		x->hf_ok = false;              /* (a compare nobody looks at) */
 		return;
 	}
 	/* Flags observable: record src1, src2, result (fast.c's x86_lf()
 	 * arguments, each cut to the operand size) and keep the host flags
 	 * of the operation itself for a following Jcc. */
-	emit_zext(x, size, H_AX, hd);
+	jit_emit_zext(x, size, H_AX, hd);
 	if (imm)
 		j_mov_imm(&x->b, size == 8 ? 8 : 4, H_CX, size == 8 ? o->imm : o->imm & x86_mask(size));
 	else
-		emit_zext(x, size, H_CX, hs);
+		jit_emit_zext(x, size, H_CX, hs);
 	j_store(&x->b, 8, H_AX, OFF_SRC1);
 	j_store(&x->b, 8, H_CX, OFF_SRC2);
 	if (store) {
 		j_rr(&x->b, size, alu_opc(o->aop, size), H_CX, hd);
 		j_store(&x->b, 8, hd, OFF_RES);
-		rc_set_dirty(x, o->dst);
+		jit_rc_dirty(x, o->dst);
 	} else {
 		/* CMP as SUB and TEST as AND on the scratch copy: the same
 		 * flags, and the result the lazy record wants. */
@@ -269,22 +256,34 @@ static void emit_alu(struct jctx *x, const struct jop *o)
 	x->hf_ok = true;
 }
 
+static void emit_alu(struct jctx *x, const struct jop *o)
+{
+	const bool store = o->aop != 7 && o->aop != AOP_TEST;
+
+	if (!o->live && !store) {
+		x->hf_ok = false;              /* a compare nobody looks at */
+		return;
+	}
+	jit_emit_alu(x, o, jit_rc_get(x, o->dst, true),
+		     o->kind == K_ALU_RI ? H_NONE : jit_rc_get(x, o->src, true));
+}
+
 static void emit_lea(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t next)
 {
 	int hb = H_NONE, hi = H_NONE, hd;
 
 	if (i->base == RIP_REL) {
 		uint64_t ea = (next + (uint64_t)i->disp) & x86_mask(i->adsz);
-		hd = rc_get(x, o->dst, false);
+		hd = jit_rc_get(x, o->dst, false);
 		j_mov_imm(&x->b, o->size, hd, o->size == 8 ? ea : (uint32_t)ea);
-		rc_set_dirty(x, o->dst);
+		jit_rc_dirty(x, o->dst);
 		return;
 	}
 	if (i->base != NO_REG)
-		hb = rc_get(x, i->base, true);
+		hb = jit_rc_get(x, i->base, true);
 	if (i->index != NO_REG)
-		hi = rc_get(x, i->index, true);
-	hd = rc_get(x, o->dst, false);
+		hi = jit_rc_get(x, i->index, true);
+	hd = jit_rc_get(x, o->dst, false);
 	if (o->size == 8 && i->adsz == 4)
 		jb1(&x->b, 0x67);              /* 32-bit address, zero-extended */
 	j_rex(&x->b, o->size == 8, hd, hi == H_NONE ? 0 : hi, hb == H_NONE ? 0 : hb, false);
@@ -293,7 +292,7 @@ static void emit_lea(struct jctx *x, const struct x86_insn *i, const struct jop 
 	jb1(&x->b, (unsigned)i->scale << 6 | (hi == H_NONE ? 4 : (hi & 7)) << 3 |
 		   (hb == H_NONE ? 5 : (hb & 7)));
 	jb4(&x->b, (uint32_t)i->disp);
-	rc_set_dirty(x, o->dst);
+	jit_rc_dirty(x, o->dst);
 }
 
 static void emit_setc_cl(struct jctx *x)
@@ -320,12 +319,12 @@ static void emit_shift_live(struct jctx *x, const struct jop *o, int hd)
 
 	j_mov_imm(&x->b, 4, H_CX, 0);
 	if (o->ext == 5)
-		emit_zext(x, o->size, H_AX, hd);         /* the old value */
+		jit_emit_zext(x, o->size, H_AX, hd);         /* the old value */
 	j_rr(&x->b, o->size, 0xc1, o->ext, hd);
 	jb1(&x->b, (unsigned)o->imm);
 	emit_setc_cl(x);
 	if (o->ext == 4)
-		emit_zext(x, o->size, H_AX, hd);         /* the new value */
+		jit_emit_zext(x, o->size, H_AX, hd);         /* the new value */
 	if (o->ext != 7) {
 		j_rr(&x->b, 8, 0xc1, 5, H_AX);           /* shr rax, top */
 		jb1(&x->b, top);
@@ -345,26 +344,26 @@ void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop 
 	case K_NOP:
 		return;
 	case K_MOV_RR:
-		hs = rc_get(x, o->src, true);
-		hd = rc_get(x, o->dst, false);
+		hs = jit_rc_get(x, o->src, true);
+		hd = jit_rc_get(x, o->dst, false);
 		j_rr(&x->b, o->size, 0x89, hs, hd);
 		break;
 	case K_MOV_RI:
-		hd = rc_get(x, o->dst, false);
+		hd = jit_rc_get(x, o->dst, false);
 		j_mov_imm(&x->b, o->size, hd, o->size == 8 ? o->imm : (uint32_t)o->imm);
 		break;
 	case K_LEA:
 		emit_lea(x, i, o, next);
 		return;
 	case K_MOVX:
-		hs = rc_get(x, o->src, true);
-		hd = rc_get(x, o->dst, false);
+		hs = jit_rc_get(x, o->src, true);
+		hd = jit_rc_get(x, o->dst, false);
 		j_rex(&x->b, o->size == 8 || o->opc == 0x63, hd, 0, hs, o->opc == 0x0fb6 || o->opc == 0x0fbe);
 		j_op(&x->b, o->opc);
 		jb1(&x->b, 0xc0 | (hd & 7) << 3 | (hs & 7));
 		break;
 	case K_INCDEC:
-		hd = rc_get(x, o->dst, true);
+		hd = jit_rc_get(x, o->dst, true);
 		if (!o->live) {
 			j_rr(&x->b, o->size, 0xff, o->ext, hd);
 			x->hf_ok = false;
@@ -374,7 +373,7 @@ void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop 
 		 * keeps CF there; record it as fast.c's INCDEC_R does. The
 		 * flags after are the guest's again. */
 		j_mov_imm(&x->b, 4, H_CX, 0);
-		emit_zext(x, o->size, H_AX, hd);
+		jit_emit_zext(x, o->size, H_AX, hd);
 		j_rr(&x->b, o->size, 0xff, o->ext, hd);
 		emit_setc_cl(x);
 		j_store(&x->b, 8, H_AX, OFF_SRC1);
@@ -383,7 +382,7 @@ void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop 
 		x->hf_ok = true;
 		break;
 	case K_SHIFT:
-		hd = rc_get(x, o->dst, true);
+		hd = jit_rc_get(x, o->dst, true);
 		if (!o->imm) {
 			if (o->size == 4)
 				j_rr(&x->b, 4, 0x89, hd, hd);   /* a 32-bit write still zero-extends */
@@ -399,8 +398,8 @@ void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop 
 		break;
 	case K_IMUL_RRI:
 	case K_IMUL_RR:
-		hs = rc_get(x, o->src, true);
-		hd = rc_get(x, o->dst, o->kind == K_IMUL_RR);
+		hs = jit_rc_get(x, o->src, true);
+		hd = jit_rc_get(x, o->dst, o->kind == K_IMUL_RR);
 		if (o->live)
 			j_mov_imm(&x->b, 4, H_CX, 0);
 		if (o->kind == K_IMUL_RRI) {
@@ -420,7 +419,7 @@ void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop 
 		emit_alu(x, o);
 		return;
 	}
-	rc_set_dirty(x, o->dst);
+	jit_rc_dirty(x, o->dst);
 }
 
 /* The record's own handler, with block_exec()'s bookkeeping around it. */
@@ -429,7 +428,7 @@ void jit_emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o
 {
 	uint8_t *skip;
 
-	rc_flush(x, true);
+	jit_rc_flush(x, true);
 	j_store_imm64(&x->b, OFF_IRIP, rip);
 	j_store_imm64(&x->b, OFF_RIP, next);
 	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);          /* mov rdi, r15 */
@@ -437,7 +436,7 @@ void jit_emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o
 	jb1(&x->b, 0xb8 | (H_SI & 7));
 	jb8(&x->b, (uint64_t)(uintptr_t)i);
 	j_call(&x->b, (const void *)i->fn);
-	rc_drop(x, o->wmask);
+	jit_rc_drop(x, o->wmask);
 	x->hf_ok = false;
 	if (last)
 		return;
@@ -459,137 +458,6 @@ void jit_emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o
 		jit_emit_return(x, k + 1, true);
 		j_patch(&x->b, skip);
 	}
-}
-
-/* [r15 + rax*8 + disp32] as ModRM+SIB for reg field `reg` (the soft
- * TLB entry rax*8 bytes into c->tlb; 40-byte entries, rax = index * 5). */
-static void j_tlb_operand(struct jbuf *b, int reg, int32_t disp)
-{
-	jb1(b, 0x80 | (reg & 7) << 3 | 4);
-	jb1(b, 3 << 6 | (H_AX & 7) << 3 | (H_CPU & 7));
-	jb4(b, (uint32_t)disp);
-}
-
-/* A MOV or MOVZX with memory in 64-bit code: x86_tlb_fast()'s long-mode
- * hit path inline (linear = offset, plus the FS/GS base; no page
- * crossing; tag for this CPL; RAM), else the record's handler, which
- * also raises any fault. Only that slow path can fault, so it alone
- * writes registers back and stores RIP. The register cache is the same
- * on both paths when they meet (a register the slow path wrote back
- * stays marked dirty: one redundant store later). */
-void jit_emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t rip,
-		     uint64_t next, unsigned k, bool last, int cpl)
-{
-	const bool store = o->kind == K_STORE;
-	const unsigned size = o->msize;
-	const int32_t tlb = (int32_t)offsetof(struct x86_cpu, tlb);
-	const int32_t tag = store ? (int32_t)offsetof(struct x86_tlb_entry, tag_w)
-				  : (int32_t)offsetof(struct x86_tlb_entry, tag_r);
-	int hb = H_NONE, hi = H_NONE, hv = H_NONE;
-	uint8_t *slow[3], *done;
-	int ns = 0;
-
-	if (i->base != RIP_REL && i->base != NO_REG)
-		hb = rc_get(x, i->base, true);
-	if (i->index != NO_REG)
-		hi = rc_get(x, i->index, true);
-	if (store && o->src != NO_REG)
-		hv = rc_get(x, o->src, true);
-	else if (!store)
-		hv = rc_get(x, o->dst, false);
-
-	/* rsi = linear address */
-	if (i->base == RIP_REL) {
-		j_mov_imm(&x->b, 8, H_SI, (next + (uint64_t)i->disp) & x86_mask(i->adsz));
-	} else {
-		if (i->adsz == 4)
-			jb1(&x->b, 0x67);
-		j_rex(&x->b, true, H_SI, hi == H_NONE ? 0 : hi, hb == H_NONE ? 0 : hb, false);
-		jb1(&x->b, 0x8d);
-		jb1(&x->b, (hb == H_NONE ? 0x00 : 0x80) | (H_SI & 7) << 3 | 4);
-		jb1(&x->b, (unsigned)i->scale << 6 | (hi == H_NONE ? 4 : (hi & 7)) << 3 |
-			   (hb == H_NONE ? 5 : (hb & 7)));
-		jb4(&x->b, (uint32_t)i->disp);
-	}
-	if (i->seg == S_FS || i->seg == S_GS)
-		j_rm(&x->b, 8, 0x03, H_SI, (int32_t)offsetof(struct x86_cpu, seg[i->seg].base));
-	if (size > 1) {                        /* crosses a page: slow */
-		j_rr(&x->b, 4, 0x89, H_SI, H_AX);
-		j_alu_ri(&x->b, 4, 4, H_AX, 0xfff);
-		j_alu_ri(&x->b, 4, 7, H_AX, 0x1000 - size);
-		slow[ns++] = j_jcc_fwd(&x->b, 7);  /* ja */
-	}
-	j_rr(&x->b, 8, 0x89, H_SI, H_AX);      /* rax = ((lin >> 12) & 255) * 5 */
-	j_rr(&x->b, 8, 0xc1, 5, H_AX);
-	jb1(&x->b, 12);
-	jb1(&x->b, 0x0f); jb1(&x->b, 0xb6); jb1(&x->b, 0xc0);          /* movzx eax, al */
-	jb1(&x->b, 0x48); jb1(&x->b, 0x8d); jb1(&x->b, 0x04); jb1(&x->b, 0x80); /* lea rax, [rax+rax*4] */
-	j_rr(&x->b, 8, 0x89, H_SI, H_CX);      /* rcx = page | valid | user */
-	j_alu_ri(&x->b, 8, 4, H_CX, 0xfffff000u);
-	j_alu_ri(&x->b, 8, 1, H_CX, (uint32_t)(TLB_VALID | (cpl == 3 ? TLB_USERTAG : 0)));
-	j_rex(&x->b, true, H_CX, H_AX, H_CPU, false);   /* cmp rcx, tag */
-	jb1(&x->b, 0x3b);
-	j_tlb_operand(&x->b, H_CX, tlb + tag);
-	slow[ns++] = j_jcc_fwd(&x->b, 5);      /* jne */
-	j_rex(&x->b, false, 0, H_AX, H_CPU, false);     /* test byte phys, MMIO */
-	jb1(&x->b, 0xf6);
-	j_tlb_operand(&x->b, 0, tlb + (int32_t)offsetof(struct x86_tlb_entry, phys));
-	jb1(&x->b, (unsigned)TLB_MMIO);
-	slow[ns++] = j_jcc_fwd(&x->b, 5);      /* jnz */
-	j_rex(&x->b, true, H_CX, H_AX, H_CPU, false);   /* rcx = addend */
-	jb1(&x->b, 0x8b);
-	j_tlb_operand(&x->b, H_CX, tlb + (int32_t)offsetof(struct x86_tlb_entry, addend));
-	/* the access, [rcx + rsi] */
-	if (!store && size >= 4) {
-		j_rex(&x->b, size == 8, hv, H_SI, H_CX, false);
-		jb1(&x->b, 0x8b);
-	} else if (!store) {
-		j_rex(&x->b, false, hv, H_SI, H_CX, false);
-		jb1(&x->b, 0x0f);
-		jb1(&x->b, size == 1 ? 0xb6 : 0xb7);
-	} else if (hv == H_NONE) {
-		j_rex(&x->b, size == 8, 0, H_SI, H_CX, false);
-		jb1(&x->b, 0xc7);
-	} else {
-		j_rex(&x->b, size == 8, hv, H_SI, H_CX, size == 1);
-		jb1(&x->b, size == 1 ? 0x88 : 0x89);
-	}
-	jb1(&x->b, ((hv == H_NONE ? 0 : hv) & 7) << 3 | 4);
-	jb1(&x->b, (H_SI & 7) << 3 | (H_CX & 7));
-	if (store && hv == H_NONE)
-		jb4(&x->b, (uint32_t)o->imm);
-	jb1(&x->b, 0xe9);                      /* jmp done */
-	jb4(&x->b, 0);
-	done = x->b.full ? NULL : x->b.p - 4;
-
-	for (int k2 = 0; k2 < ns; k2++)
-		j_patch(&x->b, slow[k2]);
-	rc_flush(x, false);
-	j_store_imm64(&x->b, OFF_IRIP, rip);
-	j_store_imm64(&x->b, OFF_RIP, next);
-	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);
-	j_rex(&x->b, true, 0, 0, H_SI, false);
-	jb1(&x->b, 0xb8 | (H_SI & 7));
-	jb8(&x->b, (uint64_t)(uintptr_t)i);
-	j_call(&x->b, (const void *)i->fn);
-	if (!store) {
-		j_load(&x->b, 8, hv, OFF_R(o->dst));
-	} else if (!last) {
-		uint8_t *skip;
-		j_rex(&x->b, true, 0, 0, H_AX, false);   /* wrote cached code? */
-		jb1(&x->b, 0xb8);
-		jb8(&x->b, (uint64_t)(uintptr_t)x->env->written);
-		jb1(&x->b, 0x80);
-		jb1(&x->b, 0x38);
-		jb1(&x->b, 0x00);
-		skip = j_jcc_fwd(&x->b, 4);
-		jit_emit_return(x, k + 1, true);       /* everything is written back */
-		j_patch(&x->b, skip);
-	}
-	j_patch(&x->b, done);
-	if (!store)
-		rc_set_dirty(x, o->dst);
-	x->hf_ok = false;
 }
 
 /* The host condition code that says "guest condition cc holds": cc
@@ -623,8 +491,8 @@ void jit_emit_jcc(struct jctx *x, const struct jop *o, unsigned k)
  * only: the host's, with REX so that 4..7 are SPL..DIL). */
 void jit_emit_cmov_setcc(struct jctx *x, const struct jop *o)
 {
-	int hs = o->kind == K_CMOV ? rc_get(x, o->src, true) : H_NONE;
-	int hd = rc_get(x, o->dst, true);
+	int hs = o->kind == K_CMOV ? jit_rc_get(x, o->src, true) : H_NONE;
+	int hd = jit_rc_get(x, o->dst, true);
 	int cc = emit_cond(x, o->ext);
 
 	if (o->kind == K_CMOV) {
@@ -635,7 +503,7 @@ void jit_emit_cmov_setcc(struct jctx *x, const struct jop *o)
 		jb1(&x->b, 0x90 | (unsigned)cc);
 		jb1(&x->b, 0xc0 | (hd & 7));
 	}
-	rc_set_dirty(x, o->dst);
+	jit_rc_dirty(x, o->dst);
 }
 
 static const uint8_t prologue[] = {
