@@ -76,6 +76,10 @@ void jit_emit_zext(struct jctx *x, int size, int dst, int src);
 /* ALU form o on host registers hd, hs (H_NONE: immediate). */
 void jit_emit_alu(struct jctx *x, const struct jop *o, int hd, int hs);
 
+/* The record's handler, insn_rip and RIP stored first. */
+void jit_emit_handler(struct jctx *x, const struct x86_insn *i, uint64_t rip, uint64_t next);
+/* Leave after the instruction if it wrote cached code. */
+void jit_emit_written_check(struct jctx *x, uint64_t next, unsigned k);
 void jit_emit_prologue(struct jctx *x);
 extern const size_t jit_prologue_len;
 /* Back to run.c after `retired` records (see x86_jit_fn). */

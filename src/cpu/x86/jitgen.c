@@ -423,19 +423,36 @@ void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop 
 }
 
 /* The record's own handler, with block_exec()'s bookkeeping around it. */
+/* handler(c, i) after storing insn_rip and RIP (the caller has written
+ * the registers back). */
+void jit_emit_handler(struct jctx *x, const struct x86_insn *i, uint64_t rip, uint64_t next)
+{
+	j_store_imm64(&x->b, OFF_IRIP, rip);
+	j_store_imm64(&x->b, OFF_RIP, next);
+	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);          /* mov rdi, r15 */
+	j_mov_imm(&x->b, 8, H_SI, (uint64_t)(uintptr_t)i);
+	j_call(&x->b, (const void *)i->fn);
+}
+
+/* Leave after this instruction (RIP = next) if it wrote cached code. */
+void jit_emit_written_check(struct jctx *x, uint64_t next, unsigned k)
+{
+	uint8_t *skip;
+
+	j_mov_imm(&x->b, 8, H_AX, (uint64_t)(uintptr_t)x->env->written);
+	jb1(&x->b, 0x80); jb1(&x->b, 0x38); jb1(&x->b, 0x00);   /* cmp byte [rax], 0 */
+	skip = j_jcc_fwd(&x->b, 4);
+	jit_emit_exit(x, next, k + 1);
+	j_patch(&x->b, skip);
+}
+
 void jit_emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o,
 		      uint64_t rip, uint64_t next, unsigned k, bool last)
 {
 	uint8_t *skip;
 
 	jit_rc_flush(x, true);
-	j_store_imm64(&x->b, OFF_IRIP, rip);
-	j_store_imm64(&x->b, OFF_RIP, next);
-	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);          /* mov rdi, r15 */
-	j_rex(&x->b, true, 0, 0, H_SI, false);      /* mov rsi, i */
-	jb1(&x->b, 0xb8 | (H_SI & 7));
-	jb8(&x->b, (uint64_t)(uintptr_t)i);
-	j_call(&x->b, (const void *)i->fn);
+	jit_emit_handler(x, i, rip, next);
 	jit_rc_drop(x, o->wmask);
 	x->hf_ok = false;
 	if (last)
@@ -447,17 +464,8 @@ void jit_emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o
 		jit_emit_return(x, k + 1, true);
 		j_patch(&x->b, skip);
 	}
-	if (o->wmem) {
-		j_rex(&x->b, true, 0, 0, H_AX, false);   /* mov rax, written */
-		jb1(&x->b, 0xb8);
-		jb8(&x->b, (uint64_t)(uintptr_t)x->env->written);
-		jb1(&x->b, 0x80);                         /* cmp byte [rax], 0 */
-		jb1(&x->b, 0x38);
-		jb1(&x->b, 0x00);
-		skip = j_jcc_fwd(&x->b, 4);
-		jit_emit_return(x, k + 1, true);
-		j_patch(&x->b, skip);
-	}
+	if (o->wmem)
+		jit_emit_written_check(x, next, k);
 }
 
 /* The host condition code that says "guest condition cc holds": cc

@@ -112,7 +112,7 @@ static void emit_miss(struct jctx *x, uint8_t **miss, int n, uint64_t rip, uint6
 	for (int k = 0; k < n; k++)
 		j_patch(&x->b, miss[k]);
 	jit_rc_flush(x, false);
-	j_store_imm64(&x->b, (int32_t)offsetof(struct x86_cpu, insn_rip), rip);
+	j_store_imm64(&x->b, OFF_IRIP, rip);
 	j_store_imm64(&x->b, OFF_RIP, next);
 	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);
 	j_mov_imm(&x->b, 4, H_SI, (uint32_t)seg);
@@ -131,21 +131,6 @@ static void emit_rsp_add(struct jctx *x, int hsp, int32_t delta)
 		jb1(&x->b, 0x80 | (hsp & 7) << 3 | (hsp & 7));
 	}
 	jb4(&x->b, (uint32_t)delta);
-}
-
-/* After a miss-path store: leave after this instruction if it wrote
- * cached code (the RSP update, if any, is done). */
-static void emit_written_check(struct jctx *x, uint64_t next, unsigned k)
-{
-	uint8_t *skip;
-
-	j_rex(&x->b, true, 0, 0, H_AX, false);
-	jb1(&x->b, 0xb8);
-	jb8(&x->b, (uint64_t)(uintptr_t)x->env->written);
-	jb1(&x->b, 0x80); jb1(&x->b, 0x38); jb1(&x->b, 0x00);   /* cmp byte [rax], 0 */
-	skip = j_jcc_fwd(&x->b, 4);
-	jit_emit_exit(x, next, k + 1);
-	j_patch(&x->b, skip);
 }
 
 /* A load of `size` bytes (zero-extended) into host register hv. */
@@ -203,7 +188,7 @@ static void emit_store(struct jctx *x, uint64_t rip, uint64_t next, unsigned k, 
 		jit_rc_dirty(x, R_SP);
 	}
 	if (!last)
-		emit_written_check(x, next, k);
+		jit_emit_written_check(x, next, k);
 	j_patch(&x->b, done);
 }
 
@@ -230,13 +215,7 @@ static void emit_ret(struct jctx *x, const struct x86_insn *i, uint64_t rip, uin
 	jit_emit_return(x, k + 1, true);
 	j_patch(&x->b, bad);
 	jit_rc_flush(x, false);
-	j_store_imm64(&x->b, (int32_t)offsetof(struct x86_cpu, insn_rip), rip);
-	j_store_imm64(&x->b, OFF_RIP, next);
-	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);
-	j_rex(&x->b, true, 0, 0, H_SI, false);
-	jb1(&x->b, 0xb8 | (H_SI & 7));
-	jb8(&x->b, (uint64_t)(uintptr_t)i);
-	j_call(&x->b, (const void *)i->fn);    /* faults: does not return */
+	jit_emit_handler(x, i, rip, next);     /* faults: does not return */
 	jit_emit_return(x, k + 1, true);
 }
 
