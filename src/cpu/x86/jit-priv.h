@@ -13,6 +13,7 @@ enum jkind {
 	K_MOV_RR, K_MOV_RI, K_LEA, K_MOVX,
 	K_ALU_RR, K_ALU_RI,     /* aop: group-1 number, or AOP_TEST */
 	K_INCDEC, K_SHIFT, K_IMUL_RRI, K_IMUL_RR,
+	K_SHIFTCL, K_MUL,       /* by CL (flags dead only); MUL r (rDX:rAX) */
 	K_JCC, K_JMP,
 	K_CMOV, K_SETCC,        /* register forms; read the flags like Jcc */
 	/* 64-bit code, memory through the soft TLB inline (jitmem.c) */

@@ -2,8 +2,8 @@
  *
  * Guest and host are both x86-64, so the register-only integer forms
  * that dominate hot loops (MOV, LEA, ADD/SUB/AND/OR/XOR/CMP/TEST,
- * INC/DEC, shifts and rotates by a constant, IMUL, MOVZX/MOVSX, CMOVcc,
- * SETcc, Jcc, JMP)
+ * INC/DEC, shifts and rotates, MUL, IMUL, MOVZX/MOVSX, CMOVcc, SETcc,
+ * Jcc, JMP)
  * are emitted
  * as the same host instruction on host registers. Everything else (memory
  * access, anything that can fault or that touches system state) becomes
@@ -352,6 +352,13 @@ static void classify(const struct x86_insn *i, uint64_t next, int code_size, str
 			o->dst = i->rm;
 			o->ext = (i->reg & 7) == 6 ? 4 : (i->reg & 7);   /* /6 is SAL = SHL */
 			o->imm = (op == 0xd1 ? 1 : i->imm) & (i->opsz == 8 ? 63 : 31);
+		} else if (op == 0xd3 && reg && ((i->reg & 7) >= 4 || (i->reg & 7) <= 1) && wide) {
+			o->kind = K_SHIFTCL;
+			o->dst = i->rm;
+			o->ext = (i->reg & 7) == 6 ? 4 : (i->reg & 7);
+		} else if (op == 0xf7 && reg && (i->reg & 7) == 4 && wide) {
+			o->kind = K_MUL;
+			o->src = i->rm;
 		} else if ((op == 0x69 || op == 0x6b) && reg && wide) {
 			o->kind = K_IMUL_RRI;
 			o->dst = i->reg;
@@ -424,8 +431,17 @@ static void liveness(struct jop *ops, unsigned n)
 			else
 				live = false;
 			break;
-		case K_IMUL_RRI: case K_IMUL_RR:
+		case K_IMUL_RRI: case K_IMUL_RR: case K_MUL:
 			live = false;             /* a full record, like the ALU */
+			break;
+		case K_SHIFTCL:
+			/* Count 0 writes no flag, others write some or all: so
+			 * native only where they are dead (then so are the ones
+			 * passed through). */
+			if (live)
+				o->kind = K_CALL;
+			else
+				live = false;
 			break;
 		case K_INCDEC:
 			/* CF passes through: from the host flags of the form

@@ -396,6 +396,37 @@ void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop 
 		}
 		x->hf_ok = false;
 		break;
+	case K_SHIFTCL:
+		hs = jit_rc_get(x, R_CX, true);
+		hd = jit_rc_get(x, o->dst, true);
+		j_rr(&x->b, 4, 0x89, hs, H_CX);            /* mov ecx, guest ecx */
+		if (o->size == 4)                          /* count 0 still zero-extends */
+			j_rr(&x->b, 4, 0x89, hd, hd);
+		j_rr(&x->b, o->size, 0xd3, o->ext, hd);
+		x->hf_ok = false;
+		break;
+	case K_MUL: {
+		/* fast.c's mul_r*: rDX:rAX = rAX * src; CF=OF=(high != 0),
+		 * the rest of the record from the low half. */
+		int hax, hdx;
+
+		hs = jit_rc_get(x, o->src, true);
+		hax = jit_rc_get(x, R_AX, true);
+		hdx = jit_rc_get(x, R_DX, false);
+		j_mov_imm(&x->b, 4, H_CX, 0);
+		j_rr(&x->b, 8, 0x89, hax, H_AX);
+		j_rr(&x->b, o->size, 0xf7, 4, hs);         /* mul src (read first) */
+		j_rr(&x->b, 8, 0x89, H_AX, hax);
+		j_rr(&x->b, 8, 0x89, H_DX, hdx);
+		if (o->live) {
+			emit_setc_cl(x);
+			emit_record(x, hax, LF_MUL, o->size);
+		}
+		jit_rc_dirty(x, R_AX);
+		jit_rc_dirty(x, R_DX);
+		x->hf_ok = false;
+		return;
+	}
 	case K_IMUL_RRI:
 	case K_IMUL_RR:
 		hs = jit_rc_get(x, o->src, true);
