@@ -38,7 +38,10 @@ struct jit_link {
 	uint64_t fn;            /* target translation past its prologue; 0: none */
 	uint32_t gen, n;        /* its page generation and record count */
 	const void *desc;       /* its running-block record */
-	uint64_t rip;           /* the exit's RIP */
+	uint64_t rip;           /* the exit's RIP (a dynamic slot: the last one) */
+	uint64_t phys;          /* dynamic: the target's physical page */
+	const uint32_t *page_gen; /* dynamic: that page's generation */
+	uint64_t dyn;           /* an indirect exit's slot: a one-entry cache */
 };
 
 /* Emission state: the code buffer and the guest-register cache. */
@@ -48,6 +51,7 @@ struct jctx {
 	struct x86_jit *j;
 	const struct x86_jit_env *env;
 	uint64_t rip;           /* the block's first RIP */
+	int cpl;                /* the CPL it runs at */
 	int8_t slot_of[16];     /* guest register -> slot, or -1 */
 	uint8_t guest[NSLOT];
 	bool used[NSLOT], dirty[NSLOT];
@@ -87,6 +91,9 @@ extern const size_t jit_prologue_len;
 void jit_emit_return(struct jctx *x, unsigned retired, bool go_on);
 /* Leave with RIP = rip, linked when rip is in the block's page. */
 void jit_emit_exit(struct jctx *x, uint64_t rip, unsigned retired);
+/* Leave with RIP as stored in c->rip (an indirect branch), through a
+ * one-entry cache of where it went last. Registers are written back. */
+void jit_emit_dyn_exit(struct jctx *x, unsigned retired);
 void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t next);
 void jit_emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o,
 		   uint64_t rip, uint64_t next, unsigned k, bool last);

@@ -456,12 +456,17 @@ static void liveness(struct jop *ops, unsigned n)
 
 
 void x86_jit_link(void *slot, uint64_t rip, x86_jit_fn target, uint32_t gen, unsigned n,
-		  const void *desc)
+		  const void *desc, uint64_t phys, const uint32_t *page_gen)
 {
 	struct jit_link *l = slot;
 
-	if (l->rip != rip)
+	if (l->dyn) {
+		l->rip = rip;
+		l->phys = phys & ~0xfffULL;
+		l->page_gen = page_gen;
+	} else if (l->rip != rip) {
 		return;
+	}
 	l->gen = gen;
 	l->n = n;
 	l->desc = desc;
@@ -492,6 +497,7 @@ x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsign
 	x.j = j;
 	x.env = env;
 	x.rip = rip;
+	x.cpl = cpl;
 	start = j->mem + ((j->used + 15) & ~(size_t)15);
 	x.b.p = start;
 	x.b.end = j->mem + j->size;
@@ -519,8 +525,10 @@ x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsign
 			jit_emit_native(&x, i, o, next);
 		pc = next;
 	}
-	if (ops[n - 1].kind == K_CALL)
-		jit_emit_return(&x, n, !tail_special);
+	if (ops[n - 1].kind == K_CALL && tail_special)
+		jit_emit_return(&x, n, false);
+	else if (ops[n - 1].kind == K_CALL)
+		jit_emit_dyn_exit(&x, n);            /* JMP/CALL/RET through the handler */
 	else if (ops[n - 1].kind != K_JMP && ops[n - 1].kind != K_CALLREL &&
 		 ops[n - 1].kind != K_RET)
 		jit_emit_exit(&x, pc, n);

@@ -45,10 +45,11 @@ void x86_jit_reset(struct x86_jit *j);
 void *x86_jit_data(struct x86_jit *j, size_t bytes);
 
 /* Fill a link slot (from *env->last_exit) to jump to target, a
- * translation of n records decoded under page generation gen, whose
- * running-block record is desc, when the exit's RIP is rip. */
+ * translation of n records decoded under page generation gen (the
+ * counter at page_gen) from physical address phys, whose running-block
+ * record is desc, when the exit went to rip. */
 void x86_jit_link(void *slot, uint64_t rip, x86_jit_fn target, uint32_t gen, unsigned n,
-		  const void *desc);
+		  const void *desc, uint64_t phys, const uint32_t *page_gen);
 
 /* Translate the n records of a block that starts at `rip` in code of
  * code_size (4 or 8), to run at privilege level cpl (memory forms check

@@ -112,16 +112,20 @@ static void j_mov_rax_ptr(struct jbuf *b, int reg, const void *p)
 	jb8(b, (uint64_t)(uintptr_t)p);
 }
 
-/* The exit to `rip` in the block's own page through its link slot (see
- * jit.h); registers are written back and c->rip stored already. The
- * checks are chain()'s in run.c that can change between blocks; the rest
- * (halt, interrupt shadow, TF, mode) change only through instructions
- * that end a block with a return to run.c. */
-static void emit_link(struct jctx *x, uint64_t rip, unsigned retired)
+/* An exit through a link slot (see jit.h), registers written back and
+ * c->rip stored already. A static slot serves an exit to `rip` in the
+ * block's own page. A dynamic one (an indirect branch) caches the last
+ * target: taken when c->rip is that RIP and the soft TLB's code tag still
+ * maps its page to the same physical page at this CPL. The other checks
+ * are chain()'s in run.c that can change between blocks; the rest (halt,
+ * interrupt shadow, TF, mode, CPL) change only through instructions that
+ * end a block with a return to run.c. */
+static void emit_link(struct jctx *x, uint64_t rip, unsigned retired, bool dyn)
 {
 	const struct x86_jit_env *e = x->env;
+	const int32_t tlb = (int32_t)offsetof(struct x86_cpu, tlb);
 	struct jit_link *slot = x86_jit_data(x->j, sizeof(*slot));
-	uint8_t *out[8];
+	uint8_t *out[12];
 	int no = 0;
 	static const int32_t events[] = {
 		(int32_t)offsetof(struct x86_cpu, irq_pending),
@@ -135,18 +139,45 @@ static void emit_link(struct jctx *x, uint64_t rip, unsigned retired)
 	}
 	emit_count(x, retired);
 	j_mov_rax_ptr(&x->b, H_DX, slot);                   /* rdx = slot */
+	if (dyn) {
+		j_load(&x->b, 8, H_SI, OFF_RIP);
+		jb1(&x->b, 0x48); jb1(&x->b, 0x3b); jb1(&x->b, 0x72); jb1(&x->b, 0x18); /* cmp rsi, [rdx+24] */
+		out[no++] = j_jcc_fwd(&x->b, 5);
+	}
 	jb1(&x->b, 0x48); jb1(&x->b, 0x8b); jb1(&x->b, 0x02); /* mov rax, [rdx] */
 	j_rr(&x->b, 8, 0x85, H_AX, H_AX);                   /* test rax, rax */
 	out[no++] = j_jcc_fwd(&x->b, 4);                    /* jz */
+	if (dyn) {
+		/* rcx = TLB index * 5; the code tag for rsi's page, then
+		 * the entry's physical page against the slot's. */
+		j_rr(&x->b, 8, 0x89, H_SI, H_CX);
+		j_rr(&x->b, 8, 0xc1, 5, H_CX);
+		jb1(&x->b, 12);
+		jb1(&x->b, 0x0f); jb1(&x->b, 0xb6); jb1(&x->b, 0xc9);               /* movzx ecx, cl */
+		jb1(&x->b, 0x48); jb1(&x->b, 0x8d); jb1(&x->b, 0x0c); jb1(&x->b, 0x89); /* lea rcx, [rcx+rcx*4] */
+		j_rr(&x->b, 8, 0x89, H_SI, H_DI);
+		j_alu_ri(&x->b, 8, 4, H_DI, 0xfffff000u);
+		j_alu_ri(&x->b, 8, 1, H_DI, (uint32_t)(TLB_VALID | (x->cpl == 3 ? TLB_USERTAG : 0)));
+		jb1(&x->b, 0x49); jb1(&x->b, 0x3b); jb1(&x->b, 0xbc); jb1(&x->b, 0xcf); /* cmp rdi, tag_x */
+		jb4(&x->b, (uint32_t)(tlb + (int32_t)offsetof(struct x86_tlb_entry, tag_x)));
+		out[no++] = j_jcc_fwd(&x->b, 5);
+		jb1(&x->b, 0x49); jb1(&x->b, 0x8b); jb1(&x->b, 0xbc); jb1(&x->b, 0xcf); /* mov rdi, phys */
+		jb4(&x->b, (uint32_t)(tlb + (int32_t)offsetof(struct x86_tlb_entry, phys)));
+		j_alu_ri(&x->b, 8, 4, H_DI, 0xfffff000u);
+		jb1(&x->b, 0x48); jb1(&x->b, 0x3b); jb1(&x->b, 0x7a); jb1(&x->b, 0x20); /* cmp rdi, [rdx+32] */
+		out[no++] = j_jcc_fwd(&x->b, 5);
+		jb1(&x->b, 0x48); jb1(&x->b, 0x8b); jb1(&x->b, 0x4a); jb1(&x->b, 0x28); /* mov rcx, [rdx+40] */
+	} else {
+		j_mov_rax_ptr(&x->b, H_CX, e->page_gen);
+	}
+	jb1(&x->b, 0x8b); jb1(&x->b, 0x09);                 /* mov ecx, [rcx]: generation */
+	jb1(&x->b, 0x3b); jb1(&x->b, 0x4a); jb1(&x->b, 0x08); /* cmp ecx, [rdx+8] */
+	out[no++] = j_jcc_fwd(&x->b, 5);
 	for (int k = 0; k < 3; k++) {
 		j_rm(&x->b, 4, 0x83, 7, events[k]);         /* cmp dword [c+ev], 0 */
 		jb1(&x->b, 0);
 		out[no++] = j_jcc_fwd(&x->b, 5);
 	}
-	j_mov_rax_ptr(&x->b, H_CX, e->page_gen);
-	jb1(&x->b, 0x8b); jb1(&x->b, 0x09);                 /* mov ecx, [rcx] */
-	jb1(&x->b, 0x3b); jb1(&x->b, 0x4a); jb1(&x->b, 0x08); /* cmp ecx, [rdx+8] */
-	out[no++] = j_jcc_fwd(&x->b, 5);
 	j_load(&x->b, 8, H_CX, OFF_ICOUNT);                 /* rcx = icount + n */
 	jb1(&x->b, 0x8b); jb1(&x->b, 0x72); jb1(&x->b, 0x0c); /* mov esi, [rdx+12] */
 	j_rr(&x->b, 8, 0x01, H_SI, H_CX);                   /* add rcx, rsi */
@@ -161,9 +192,9 @@ static void emit_link(struct jctx *x, uint64_t rip, unsigned retired)
 	jb1(&x->b, 0x48); jb1(&x->b, 0x8b); jb1(&x->b, 0x4a); jb1(&x->b, 0x10); /* mov rcx, [rdx+16] */
 	j_mov_rax_ptr(&x->b, H_SI, e->running);
 	jb1(&x->b, 0x48); jb1(&x->b, 0x89); jb1(&x->b, 0x0e); /* mov [rsi], rcx */
+	j_load(&x->b, 8, H_CX, OFF_RIP);
 	j_mov_rax_ptr(&x->b, H_SI, e->running_rip);
-	j_mov_rax_ptr(&x->b, H_CX, (const void *)(uintptr_t)rip);
-	jb1(&x->b, 0x48); jb1(&x->b, 0x89); jb1(&x->b, 0x0e);
+	jb1(&x->b, 0x48); jb1(&x->b, 0x89); jb1(&x->b, 0x0e); /* mov [rsi], rcx */
 	jb1(&x->b, 0xff); jb1(&x->b, 0xe0);                 /* jmp rax */
 	for (int k = 0; k < no; k++)
 		j_patch(&x->b, out[k]);
@@ -173,6 +204,13 @@ static void emit_link(struct jctx *x, uint64_t rip, unsigned retired)
 	for (size_t k = 0; k < sizeof(epilogue); k++)
 		jb1(&x->b, epilogue[k]);
 	slot->rip = rip;
+	slot->dyn = dyn;
+}
+
+void jit_emit_dyn_exit(struct jctx *x, unsigned retired)
+{
+	jit_rc_flush(x, false);
+	emit_link(x, 0, retired, true);
 }
 
 /* Leave the block: registers back, RIP = rip, `retired` records done;
@@ -182,7 +220,7 @@ void jit_emit_exit(struct jctx *x, uint64_t rip, unsigned retired)
 	jit_rc_flush(x, false);
 	j_store_imm64(&x->b, OFF_RIP, rip);
 	if (!((rip ^ x->rip) & ~0xfffULL))
-		emit_link(x, rip, retired);
+		emit_link(x, rip, retired, false);
 	else
 		jit_emit_return(x, retired, true);
 }
@@ -492,7 +530,7 @@ void jit_emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o
 	if (o->branch) {
 		j_cmp_mem_imm64(&x->b, OFF_RIP, next);
 		skip = j_jcc_fwd(&x->b, 4);              /* je: went on */
-		jit_emit_return(x, k + 1, true);
+		jit_emit_dyn_exit(x, k + 1);
 		j_patch(&x->b, skip);
 	}
 	if (o->wmem)

@@ -211,8 +211,7 @@ static void emit_ret(struct jctx *x, const struct x86_insn *i, uint64_t rip, uin
 	emit_rsp_add(x, hsp, 8);
 	jit_rc_dirty(x, R_SP);
 	j_store(&x->b, 8, H_DX, OFF_RIP);
-	jit_rc_flush(x, false);
-	jit_emit_return(x, k + 1, true);
+	jit_emit_dyn_exit(x, k + 1);
 	j_patch(&x->b, bad);
 	jit_rc_flush(x, false);
 	jit_emit_handler(x, i, rip, next);     /* faults: does not return */

@@ -660,7 +660,8 @@ static inline void chain(struct x86_cpu *c, struct dcache *dc, bool go_on,
 		if (limit - done < want)
 			want = (unsigned)(limit - done);
 		if (link && b->jit && want == b->n && c->rip == b->jit_rip && c->cpl == b->jit_cpl)
-			x86_jit_link(link, c->rip, b->jit, b->gen, b->n, b->jit_desc);
+			x86_jit_link(link, c->rip, b->jit, b->gen, b->n, b->jit_desc, phys,
+				     &page_gen[pg_slot(phys)]);
 		go_on = block_go(c, dc, b, want, run_stop(c, done, limit));
 	}
 }
