@@ -11,6 +11,11 @@ under:
   qemu -accel tcg -M microvm, PVH    the same vmlinux (QEMU loads PVH ELFs too)
   qemu -accel tcg -M pc              bzImage, through SeaBIOS
 
+and rows that each take one paravirtual feature away from "ringvm emu"
+(RINGVM_NO_KVMCLOCK, RINGVM_NO_PVEOI), plus "ringvm emu 2 vCPUs" with and
+without PV unhalt (RINGVM_NO_PVUNHALT; Linux only uses it, for its
+paravirtual spinlocks, with more than one CPU), to show what each buys.
+
 Each repetition runs every configuration once, back to back (interleaved,
 so a noisy neighbour hurts all alike); the table shows medians. One run
 boots with ringvm.cmd=..., which writes 64 MiB of zeros to the initramfs
@@ -79,9 +84,9 @@ class Config:
 def configs(args, append):
     vmlinuz, vmlinux, initrd = GUEST / "vmlinuz", GUEST / "vmlinux", GUEST / "initramfs.cpio.gz"
 
-    def ringvm(kernel, *extra):
+    def ringvm(kernel, *extra, cpus=1):
         return [str(RINGVM), "run", "--kernel", str(kernel), "--initrd", str(initrd),
-                "--append", append, "--accel", "emu", "--mem", MEM, "--cpus", "1",
+                "--append", append, "--accel", "emu", "--mem", MEM, "--cpus", str(cpus),
                 "--console", "stdio", "-q", "--timeout", str(args.timeout), *extra]
 
     def qemu(machine, kernel):
@@ -89,12 +94,18 @@ def configs(args, append):
                 "-no-reboot", "-kernel", str(kernel), "-initrd", str(initrd), "-append", append]
 
     # "ringvm emu" takes the bzImage the way a user gives it: ringvm unpacks
-    # it on the host and enters through PVH. The two rows after it show what
-    # that fast path and the paravirtual clock each buy.
+    # it on the host and enters through PVH. The rows after it show what
+    # that fast path and each paravirtual feature buy.
+    def without(var):
+        return dict(os.environ, **{var: "1"})
+
     out = [Config("ringvm emu", ringvm(vmlinuz)), Config("ringvm emu PVH", ringvm(vmlinux)),
            Config("ringvm emu bzImage entry", ringvm(vmlinuz, "--boot-protocol", "linux")),
-           Config("ringvm emu no kvmclock", ringvm(vmlinuz),
-                  env=dict(os.environ, RINGVM_NO_KVMCLOCK="1"))]
+           Config("ringvm emu no kvmclock", ringvm(vmlinuz), env=without("RINGVM_NO_KVMCLOCK")),
+           Config("ringvm emu no PV EOI", ringvm(vmlinuz), env=without("RINGVM_NO_PVEOI")),
+           Config("ringvm emu 2 vCPUs", ringvm(vmlinuz, cpus=2)),
+           Config("ringvm emu 2 vCPUs no PV unhalt", ringvm(vmlinuz, cpus=2),
+                  env=without("RINGVM_NO_PVUNHALT"))]
     if args.qemu_machine in (None, "microvm"):
         out += [Config("qemu tcg microvm", qemu("microvm", vmlinuz)),
                 Config("qemu tcg microvm PVH", qemu("microvm", vmlinux))]
@@ -169,7 +180,9 @@ METRICS = [("to READY", "ready"), ("sha256 (host)", "sha_host"),
 def table(cfgs, results, retried, mib):
     pairs = [("ringvm emu", "qemu tcg microvm"), ("ringvm emu", "qemu tcg pc"),
              ("ringvm emu PVH", "qemu tcg microvm PVH"), ("ringvm emu PVH", "ringvm emu"),
-             ("ringvm emu bzImage entry", "ringvm emu"), ("ringvm emu no kvmclock", "ringvm emu")]
+             ("ringvm emu bzImage entry", "ringvm emu"), ("ringvm emu no kvmclock", "ringvm emu"),
+             ("ringvm emu no PV EOI", "ringvm emu"),
+             ("ringvm emu 2 vCPUs no PV unhalt", "ringvm emu 2 vCPUs")]
     names = [c.name for c in cfgs]
     pairs = [(a, b) for a, b in pairs if a in names and b in names]
     w = max([len(n) for n in names] + [len(f"{a} / {b}") for a, b in pairs])
@@ -221,7 +234,8 @@ def main():
     cfgs = configs(args, append)
     qv = subprocess.run([QEMU, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     load = os.getloadavg()
-    header = (f"Linux guest ({GUEST}): ringvm --accel emu vs QEMU TCG ({qv}), {MEM}, 1 vCPU, "
+    header = (f"Linux guest ({GUEST}): ringvm --accel emu vs QEMU TCG ({qv}), {MEM}, 1 vCPU "
+              f"(but the '2 vCPUs' rows), "
               f"{args.reps} interleaved reps, medians; host: {os.cpu_count()} CPUs, "
               f"load average at start {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print(header, file=sys.stderr)

@@ -28,6 +28,13 @@ struct x86emu_bus {
 	 * (the CPU then uses its own copy or raises #GP), any other negative
 	 * value makes the access #GP. */
 	int (*msr)(void *opaque, uint32_t idx, uint64_t *val, bool write);
+	/* Optional: the KVM_HC_KICK_CPU hypercall (PV unhalt; Linux
+	 * Documentation/virt/kvm/x86/hypercalls.rst). Wake the vCPU whose
+	 * APIC ID is apic_id from HLT, with interrupts enabled or not (call
+	 * x86emu_unhalt on its thread), or, if it is not halted, make its next
+	 * HLT return at once. Any thread. NULL: CPUID does not offer
+	 * KVM_FEATURE_PV_UNHALT. */
+	void (*kick_cpu)(void *opaque, uint32_t apic_id);
 };
 
 enum x86emu_stop {
@@ -55,6 +62,11 @@ void x86emu_stop(struct x86emu *c);
  * for this CPU. Level semantics; the CPU asks intr_ack() when it takes it. */
 void x86emu_set_irq(struct x86emu *c, bool pending);
 void x86emu_nmi(struct x86emu *c);
+
+/* The vCPU's own thread, between x86emu_run calls: leave the halted state
+ * without an interrupt (a PV unhalt kick, see x86emu_bus.kick_cpu); the
+ * CPU runs on after its HLT. */
+void x86emu_unhalt(struct x86emu *c);
 
 void x86emu_get_regs(struct x86emu *c, struct vcpu_regs *r);
 /* Also leaves the halted state: the CPU runs on from r->rip. */

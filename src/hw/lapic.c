@@ -4,6 +4,9 @@
  * table (timer, LINT0/LINT1, error...) and the APIC timer in one-shot,
  * periodic and TSC-deadline modes.
  *
+ * Also the KVM paravirtual EOI (Linux Documentation/virt/kvm/x86/msr.rst,
+ * MSR_KVM_PV_EOI_EN): its MSR here, the rest in lapic-pveoi.c.
+ *
  * Reference: Intel SDM Vol. 3A chapter 11 "Advanced Programmable Interrupt
  * Controller (APIC)" (chapter 10 in editions before 2023); section numbers
  * below are from that chapter. */
@@ -17,7 +20,7 @@
 #include "ringvm/log.h"
 #include "ringvm/loop.h"
 #include "ringvm/vm.h"
-#include "hw/platform-priv.h"
+#include "hw/lapic-priv.h"
 
 #define APIC_VERSION   0x00050014u  /* integrated APIC, 6 LVT entries (11.4.8) */
 
@@ -44,7 +47,6 @@
 /* Periodic ticks replayed after the event loop or the guest fell behind. */
 #define LAPIC_MAX_BACKLOG 4
 
-enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_NR };
 
 /* Writable bits of each LVT entry (11.5.1, figure "Local Vector Table"). */
 static const uint32_t lvt_writable[LVT_NR] = {
@@ -56,52 +58,7 @@ static const uint32_t lvt_writable[LVT_NR] = {
 	[LVT_ERROR] = 0x100ff,
 };
 
-struct lapic {
-	struct platform *p;
-	struct vm *vm;
-	int cpu;
-	uint8_t id;
-	uint64_t apic_base;
-	uint32_t tpr, ldr, dfr, svr;
-	uint32_t esr, esr_pending;
-	uint32_t icr_lo, icr_hi;
-	uint32_t lvt[LVT_NR];
-	uint32_t irr[8], isr[8], tmr[8];
-	/* Timer. */
-	uint32_t timer_icr, timer_dcr;
-	uint64_t timer_start;     /* ns the initial count was written */
-	uint64_t timer_next;      /* ns of the armed expiry, 0 if none */
-	uint64_t tsc_deadline;
-	unsigned timer_backlog;   /* periodic ticks owed, see lapic_timer_fire */
-	int tfd;
-	bool in_loop;
-	/* INTR was last raised for the PIC: an INTA that finds the PIC's
-	 * request gone is the PIC's spurious IR7, not "nothing". */
-	bool extint_seen;
-};
 
-/* ---- 256-bit vector sets ---- */
-
-static int vec_highest(const uint32_t *v)
-{
-	for (int i = 7; i >= 0; i--)
-		if (v[i])
-			return i * 32 + 31 - __builtin_clz(v[i]);
-	return -1;
-}
-
-static void vec_set(uint32_t *v, unsigned n, bool on)
-{
-	if (on)
-		v[n / 32] |= 1u << (n % 32);
-	else
-		v[n / 32] &= ~(1u << (n % 32));
-}
-
-static bool vec_test(const uint32_t *v, unsigned n)
-{
-	return v[n / 32] & (1u << (n % 32));
-}
 
 /* ---- priority and delivery ---- */
 
@@ -144,12 +101,30 @@ static int lapic_deliverable(const struct lapic *l)
 	return v;
 }
 
+/* EOI of the highest in-service vector, without re-evaluating INTR. */
+void lapic_eoi_isr(struct lapic *l)
+{
+	int v = vec_highest(l->isr);
+
+	if (v < 0)
+		return;
+	vec_set(l->isr, (unsigned)v, false);
+	/* Level-triggered: the IOAPIC must clear its remote IRR (11.8.5). */
+	if (vec_test(l->tmr, (unsigned)v))
+		platform_eoi_broadcast(l->p, (uint8_t)v);
+}
+
 bool lapic_pending(struct lapic *l)
 {
 	if (lapic_extint(l) && platform_pic_output(l->p)) {
 		l->extint_seen = true;
 		return true;
 	}
+	lapic_pv_eoi_sync(l);
+	/* Something waits behind a vector whose PV EOI we cannot see yet:
+	 * the INTA (vCPU thread) settles it, see lapic_pv_eoi_revoke. */
+	if (l->pv_eoi_armed && vec_highest(l->irr) >= 0)
+		return true;
 	return lapic_deliverable(l) >= 0;
 }
 
@@ -190,13 +165,18 @@ int lapic_intr_ack(struct lapic *l)
 	int v;
 
 	l->extint_seen = false;
+	/* The guest may have EOIed through its PV EOI word: see that first,
+	 * so the vector it retires no longer blocks what is pending. */
+	lapic_pv_eoi_revoke(l);
 	v = lapic_deliverable(l);
 	/* The 8259 supplies the vector; if its request went away after the
 	 * CPU saw INTR, its INTA gives the spurious IR7 vector. */
 	if (lapic_extint(l) && (platform_pic_output(l->p) || (v < 0 && seen)))
 		return platform_pic_ack(l->p);
-	if (v < 0)
+	if (v < 0) {
+		lapic_update(l);
 		return -1;
+	}
 	vec_set(l->irr, (unsigned)v, false);
 	vec_set(l->isr, (unsigned)v, true);
 	/* An owed timer tick goes back into IRR; it is delivered after this
@@ -207,20 +187,19 @@ int lapic_intr_ack(struct lapic *l)
 		vec_set(l->irr, (unsigned)v, true);
 		vec_set(l->tmr, (unsigned)v, false);
 	}
+	lapic_pv_eoi_arm(l, (unsigned)v);
 	lapic_update(l);
 	return v;
 }
 
+/* A write to the EOI register (vCPU thread). If a PV EOI is armed, the
+ * guest either did it already (retire that one first: this write is
+ * another EOI) or EOIs through the register after all (take the bit back,
+ * so that it cannot retire a second vector later). */
 static void lapic_eoi(struct lapic *l)
 {
-	int v = vec_highest(l->isr);
-
-	if (v < 0)
-		return;
-	vec_set(l->isr, (unsigned)v, false);
-	/* Level-triggered: the IOAPIC must clear its remote IRR (11.8.5). */
-	if (vec_test(l->tmr, (unsigned)v))
-		platform_eoi_broadcast(l->p, (uint8_t)v);
+	lapic_pv_eoi_revoke(l);
+	lapic_eoi_isr(l);
 	lapic_update(l);
 }
 
@@ -261,6 +240,9 @@ static void lapic_receive(struct lapic *l, const struct apic_msg *m)
 		if (m->level && !m->assert)
 			break;
 		lapic_soft_reset(l);
+		/* The CPU starts over without the guest's PV EOI word, which a
+		 * new kernel may use for something else. */
+		l->pv_eoi_msr = 0;
 		lapic_update(l);
 		platform_cpu_event(l->p, l->cpu, PLATFORM_EV_INIT, 0);
 		break;
@@ -287,7 +269,10 @@ int apic_deliver(struct platform *p, const struct apic_msg *m)
 			got++;
 			continue;
 		}
-		/* Lowest priority: the CPU with the lowest PPR (11.6.2.4). */
+		/* Lowest priority: the CPU with the lowest PPR (11.6.2.4),
+		 * counting EOIs done through the PV EOI word. */
+		if (lapic_pv_eoi_sync(l))
+			lapic_update(l);
 		if (!best || lapic_ppr(l) < lapic_ppr(best))
 			best = l;
 	}
@@ -489,6 +474,10 @@ uint32_t lapic_read(struct lapic *l, uint32_t off)
 {
 	uint32_t reg = off & 0xff0;
 
+	/* ISR and PPR show an EOI the guest made through its PV EOI word. */
+	if (lapic_pv_eoi_sync(l))
+		lapic_update(l);
+
 	if (reg >= 0x100 && reg < 0x280) {
 		const uint32_t *set = reg < 0x180 ? l->isr : reg < 0x200 ? l->tmr : l->irr;
 		return set[(reg >> 4) & 7];
@@ -594,6 +583,9 @@ int lapic_msr_read(struct lapic *l, uint32_t idx, uint64_t *val)
 	case MSR_TSC_DEADLINE:
 		*val = l->tsc_deadline;
 		return 0;
+	case MSR_KVM_PV_EOI_EN:
+		*val = l->pv_eoi_msr;
+		return 0;
 	default:
 		return -ENOENT;
 	}
@@ -624,6 +616,27 @@ int lapic_msr_write(struct lapic *l, uint32_t idx, uint64_t val)
 		l->tsc_deadline = val;
 		lapic_timer_arm(l);
 		return 0;
+	case MSR_KVM_PV_EOI_EN:
+		/* Bits 63:2 address a 4-byte-aligned word, bit 1 is reserved;
+		 * KVM refuses a misaligned word, and one it cannot map, with
+		 * #GP (Documentation/virt/kvm/x86/msr.rst). */
+		if (val & 2)
+			return -EINVAL;
+		if ((val & PV_EOI_ENABLE) && !mem_ptr(&l->vm->mem, val & ~3ULL, 4)) {
+			pr_guest("lapic: cpu %d: PV EOI word %#llx is not RAM -> #GP", l->cpu,
+				 (unsigned long long)(val & ~3ULL));
+			return -EINVAL;
+		}
+		/* Settle an armed EOI with the old word (MSR writes run on
+		 * the vCPU's thread). */
+		lapic_pv_eoi_revoke(l);
+		if ((val ^ l->pv_eoi_msr) & PV_EOI_ENABLE)
+			pr_debug("lapic: cpu %d: PV EOI %s (word at %#llx)", l->cpu,
+				 val & PV_EOI_ENABLE ? "enabled" : "disabled",
+				 (unsigned long long)(val & ~3ULL));
+		l->pv_eoi_msr = val;
+		lapic_update(l);
+		return 0;
 	default:
 		return -ENOENT;
 	}
@@ -646,6 +659,13 @@ void lapic_set_tpr(struct lapic *l, uint8_t tpr)
  * IA32_APIC_BASE MSR. */
 static void lapic_soft_reset(struct lapic *l)
 {
+	uint32_t *w = lapic_pv_eoi_word(l);
+
+	/* ISR empties: no EOI is owed, and the guest must not find the PV
+	 * EOI bit set for a vector that is gone. */
+	if (l->pv_eoi_armed && w)
+		__atomic_fetch_and(w, ~PV_EOI_PENDING, __ATOMIC_ACQ_REL);
+	l->pv_eoi_armed = false;
 	l->tpr = 0;
 	l->ldr = 0;
 	l->dfr = 0xffffffffu;
@@ -666,6 +686,8 @@ static void lapic_soft_reset(struct lapic *l)
 void lapic_reset(struct lapic *l)
 {
 	l->id = (uint8_t)l->cpu;
+	l->pv_eoi_armed = false;       /* guest memory is reloaded anyway */
+	l->pv_eoi_msr = 0;
 	l->apic_base = LAPIC_BASE | APIC_BASE_ENABLE | (l->cpu == 0 ? APIC_BASE_BSP : 0);
 	lapic_soft_reset(l);
 	/* No firmware runs before the guest, so the boot CPU starts the way

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/kvmclock.h"
+#include "cpu/x86/kvmpv.h"
 #include "cpu/x86/system.h"
 
 /* Leaf 1 EDX (SDM Vol. 2A Table 3-11). */
@@ -110,11 +111,14 @@ void x86_cpuid_query(struct x86_cpu *c, uint32_t leaf, uint32_t sub, uint32_t ou
 		break;
 	case 0x40000001:
 		/* KVM paravirtual features: the clock (kvmclock.c), whose TSC
-		 * is stable across vCPUs (one shared origin). RINGVM_NO_KVMCLOCK
-		 * in the environment hides it, so bench/boot.py can show what
-		 * it buys. */
+		 * is stable across vCPUs (one shared origin); PV EOI and PV
+		 * unhalt where the platform behind this CPU implements them
+		 * (kvmpv.c). RINGVM_NO_KVMCLOCK, RINGVM_NO_PVEOI and
+		 * RINGVM_NO_PVUNHALT in the environment hide one each, so
+		 * bench/boot.py can show what it buys. */
 		if (!getenv("RINGVM_NO_KVMCLOCK"))
 			out[0] = KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE;
+		out[0] |= kvmpv_features(c);
 		break;
 	case 0x40000010:
 		/* Hypervisor timing leaf: TSC and local APIC bus rates in kHz,

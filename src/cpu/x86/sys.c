@@ -7,6 +7,7 @@
  * bit map); AMD APM Vol. 2 6.1.1 and Vol. 3 "SYSCALL"/"SYSRET". */
 #include <x86intrin.h>
 #include "cpu/x86/cpu.h"
+#include "cpu/x86/kvmpv.h"
 #include "cpu/x86/system.h"
 #include "ringvm/log.h"
 
@@ -334,6 +335,15 @@ static void h_grp7(struct x86_cpu *c, const struct x86_insn *i)
 
 	if (i->mod == 3) {
 		switch (r) {
+		case 0:
+		case 3:
+			/* VMCALL (0F 01 C1) and VMMCALL (0F 01 D9): the KVM
+			 * hypercall. Linux picks by vendor; KVM takes either
+			 * (Documentation/virt/kvm/x86/hypercalls.rst). */
+			if ((i->rm & 7) != 1)
+				sys_ud(c);
+			kvmpv_hypercall(c);
+			return;
 		case 4: /* SMSW reg */
 			x86_reg_set(c, i, i->rm, i->opsz, c->cr0 & x86_mask(i->opsz));
 			return;
@@ -361,8 +371,8 @@ static void h_grp7(struct x86_cpu *c, const struct x86_insn *i)
 			}
 			sys_ud(c);
 		default:
-			/* VMX/SVM, MONITOR/MWAIT, CLAC/STAC, XGETBV/XSETBV:
-			 * none advertised. */
+			/* The rest of VMX/SVM, MONITOR/MWAIT, CLAC/STAC,
+			 * XGETBV/XSETBV: none advertised. */
 			sys_ud(c);
 		}
 	}
