@@ -58,6 +58,9 @@ struct vcpu {
 int vcpu_exit_handle(struct vcpu *v, struct vcpu_exit *e);
 
 int vcpu_start(struct vcpu *v);  /* thread running the accelerator loop */
+/* True when one host thread runs every vCPU (--vcpu-sched single, emu
+ * only): vCPU 0's thread then drives them all through vcpu_run. */
+bool vcpu_single_thread(const struct vm *vm);
 void vcpu_dump(struct vcpu *v);  /* registers to stderr */
 
 #endif

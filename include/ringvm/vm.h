@@ -13,6 +13,14 @@
 
 #define VM_MAX_CPUS 8
 
+/* --vcpu-sched: how the software CPU (emu) maps vCPUs to host threads.
+ * KVM always gives each vCPU a thread of its own (KVM_RUN blocks in the
+ * kernel), so only emu accepts SINGLE. */
+enum vm_vcpu_sched {
+	VM_SCHED_THREADS,     /* a host thread per vCPU (default) */
+	VM_SCHED_SINGLE,      /* one host thread runs every vCPU in turn */
+};
+
 struct vm_config {
 	uint64_t mem_size;
 	int ncpus;
@@ -24,6 +32,7 @@ struct vm_config {
 	unsigned timeout_s;   /* stop the VM after this long (0 = never) */
 	const char *trace;    /* emu: instruction trace file */
 	uint64_t trace_limit; /* emu: at most this many traced instructions */
+	enum vm_vcpu_sched vcpu_sched; /* emu: threads (0) or single */
 };
 
 enum vm_state {

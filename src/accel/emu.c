@@ -4,7 +4,14 @@
  * Port I/O and MMIO are handled synchronously on the vCPU thread, in the
  * middle of the instruction, through vcpu_exit_handle(). A halted vCPU
  * sleeps on a condition variable until the platform says it has an
- * interrupt for it, or until it is kicked; it never busy-waits. */
+ * interrupt for it, or until it is kicked; it never busy-waits.
+ *
+ * Two ways to map vCPUs to host threads (--vcpu-sched):
+ *  threads  each vCPU has its own thread (src/core/vcpu.c starts them);
+ *  single   vCPU 0's thread runs every vCPU in turn, a slice of guest
+ *           instructions each (emu_sched_run). All CPUs then share one
+ *           lock and condition variable, so the thread sleeps only when
+ *           every vCPU is halted, and any wake-up reaches it. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,22 +31,39 @@
 /* A halted vCPU re-checks its state at least this often (a safety net:
  * wake-ups come through the condition variable). */
 #define EMU_HLT_WAIT_NS 200000000L
+/* --vcpu-sched single: instructions per turn while more than one vCPU can
+ * run. Short enough that a vCPU spinning on another (a lock holder, a TLB
+ * shootdown's acknowledgement) wastes little before the other runs; long
+ * enough that switching costs nothing measurable (bench/smp.py; the
+ * environment variable RINGVM_SCHED_SLICE overrides it for such
+ * measurements). A lone runnable vCPU gets EMU_SLICE: anything that makes
+ * another runnable ends its slice early (emu_sched_preempt). */
+#define EMU_SCHED_SLICE 50000
+#define RFLAGS_IF (1u << 9)
 
 #define MSR_IA32_TSC 0x10
 #define MSR_IA32_APIC_BASE 0x1b
 #define MSR_IA32_TSC_DEADLINE 0x6e0
+#define MSR_KVM_PV_EOI_EN 0x4b564d04 /* Linux Documentation/virt/kvm/x86/msr.rst */
 
 struct emu_cpu {
 	struct vcpu *v;
 	struct x86emu *cpu;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	/* own_lock/own_cond, or under --vcpu-sched single the VM's shared
+	 * pair. The flags below are guarded by *lock. */
+	pthread_mutex_t *lock;
+	pthread_cond_t *cond;
+	pthread_mutex_t own_lock;
+	pthread_cond_t own_cond;
 	bool irq;        /* the platform has an interrupt for this CPU */
 	bool kick;
 	bool nmi;        /* an NMI arrived while halted: wake */
 	bool init;       /* INIT received: reset, then wait for SIPI */
 	bool wait_sipi;  /* in wait-for-SIPI (APs from power-on) */
 	int sipi;        /* SIPI vector to start at, or -1 */
+	bool halted;     /* stopped at HLT, waits for a wake-up */
+	bool halt_if;    /* RFLAGS.IF when it halted: may INTR wake it */
+	bool unhalt;     /* a PV unhalt kick not yet taken by a HLT */
 };
 
 struct emu_vm {
@@ -49,6 +73,12 @@ struct emu_vm {
 	bool early_irq[VM_MAX_CPUS]; /* notified before the vCPU existed */
 	uint64_t tsc_hz;
 	FILE *trace;      /* --trace: every vCPU writes here */
+	/* --vcpu-sched single */
+	bool single;
+	uint64_t slice;             /* instructions per turn */
+	pthread_mutex_t sched_lock; /* every emu_cpu's lock */
+	pthread_cond_t sched_cond;  /* the one thread sleeps here */
+	struct emu_cpu *running;    /* in x86emu_run now, or NULL */
 };
 
 static int emu_probe(char *why, size_t len)
@@ -59,6 +89,18 @@ static int emu_probe(char *why, size_t len)
 }
 
 /* --- platform callbacks (device lock held) --- */
+
+/* --vcpu-sched single, with ec->lock held: something arrived for ec (an
+ * interrupt, IPI, INIT/SIPI, NMI) while another vCPU has the thread. End
+ * that one's slice at its next instruction boundary so that ec runs now
+ * instead of after the rest of the slice: the sender of an IPI usually
+ * spins until the target answers (Linux's smp_call_function waits on
+ * csd_lock), and those instructions would be wasted. */
+static void emu_sched_preempt(struct emu_vm *ev, struct emu_cpu *ec)
+{
+	if (ev->single && ev->running && ev->running != ec)
+		x86emu_stop(ev->running->cpu);
+}
 
 static void emu_notify(void *opaque, int cpu, bool pending)
 {
@@ -72,12 +114,14 @@ static void emu_notify(void *opaque, int cpu, bool pending)
 		ev->early_irq[cpu] = pending;
 		return;
 	}
-	pthread_mutex_lock(&ec->lock);
+	pthread_mutex_lock(ec->lock);
 	ec->irq = pending;
 	x86emu_set_irq(ec->cpu, pending);
-	if (pending)
-		pthread_cond_signal(&ec->cond);
-	pthread_mutex_unlock(&ec->lock);
+	if (pending) {
+		emu_sched_preempt(ev, ec);
+		pthread_cond_signal(ec->cond);
+	}
+	pthread_mutex_unlock(ec->lock);
 }
 
 static void emu_cpu_event(void *opaque, int cpu, enum platform_cpu_event kind, uint8_t vector)
@@ -87,7 +131,7 @@ static void emu_cpu_event(void *opaque, int cpu, enum platform_cpu_event kind, u
 
 	if (cpu < 0 || cpu >= VM_MAX_CPUS || !(ec = ev->cpus[cpu]))
 		return;
-	pthread_mutex_lock(&ec->lock);
+	pthread_mutex_lock(ec->lock);
 	switch (kind) {
 	case PLATFORM_EV_NMI:
 		x86emu_nmi(ec->cpu);
@@ -105,8 +149,9 @@ static void emu_cpu_event(void *opaque, int cpu, enum platform_cpu_event kind, u
 			ec->sipi = vector;
 		break;
 	}
-	pthread_cond_signal(&ec->cond);
-	pthread_mutex_unlock(&ec->lock);
+	emu_sched_preempt(ev, ec);
+	pthread_cond_signal(ec->cond);
+	pthread_mutex_unlock(ec->lock);
 }
 
 /* The guest TSC the platform's deadline timer compares with. Lock-free:
@@ -121,6 +166,23 @@ static uint64_t emu_read_tsc(void *opaque, int cpu)
 	return v;
 }
 
+static uint64_t emu_sched_slice(void)
+{
+	const char *s = getenv("RINGVM_SCHED_SLICE");
+	unsigned long long n;
+	char *end;
+
+	if (!s || !*s)
+		return EMU_SCHED_SLICE;
+	n = strtoull(s, &end, 10);
+	if (*end || n < 1000 || n > 100000000ULL) {
+		pr_warn("RINGVM_SCHED_SLICE=%s: not 1000 to 100000000 instructions; using %d",
+			s, EMU_SCHED_SLICE);
+		return EMU_SCHED_SLICE;
+	}
+	return n;
+}
+
 static int emu_vm_init(struct vm *vm)
 {
 	struct emu_vm *ev = calloc(1, sizeof(*ev));
@@ -128,11 +190,15 @@ static int emu_vm_init(struct vm *vm)
 	if (!ev)
 		return -ENOMEM;
 	ev->vm = vm;
+	ev->single = vcpu_single_thread(vm);
+	ev->slice = emu_sched_slice();
 	ev->plat = platform_new(vm);
 	if (!ev->plat) {
 		free(ev);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&ev->sched_lock, NULL);
+	pthread_cond_init(&ev->sched_cond, NULL);
 	vm->platform = ev->plat;
 	vm->accel_priv = ev;
 	platform_set_notify(ev->plat, emu_notify, ev);
@@ -145,6 +211,8 @@ static int emu_vm_init(struct vm *vm)
 		ev->trace = fopen(vm->cfg.trace, "w");
 		if (!ev->trace) {
 			pr_err("--trace %s: %s", vm->cfg.trace, strerror(errno));
+			pthread_cond_destroy(&ev->sched_cond);
+			pthread_mutex_destroy(&ev->sched_lock);
 			platform_free(ev->plat);
 			vm->platform = NULL;
 			vm->accel_priv = NULL;
@@ -164,6 +232,8 @@ static void emu_vm_exit(struct vm *vm)
 	platform_free(ev->plat);
 	if (ev->trace)
 		fclose(ev->trace);
+	pthread_cond_destroy(&ev->sched_cond);
+	pthread_mutex_destroy(&ev->sched_lock);
 	vm->platform = NULL;
 	vm->accel_priv = NULL;
 	free(ev);
@@ -247,16 +317,38 @@ static uint64_t emu_cr8_read(void *opaque)
 	return platform_get_cr8(ev->plat, ec->v->id);
 }
 
-/* Only the LAPIC's MSRs go to the platform (it takes the device lock). */
+/* Only the LAPIC's MSRs go to the platform (it takes the device lock):
+ * its base, the TSC-deadline timer and KVM's PV EOI word (lapic.c). */
 static int emu_msr(void *opaque, uint32_t idx, uint64_t *val, bool write)
 {
 	struct emu_cpu *ec = opaque;
 	struct emu_vm *ev = ec->v->vm->accel_priv;
 
-	if (idx != MSR_IA32_APIC_BASE && idx != MSR_IA32_TSC_DEADLINE)
+	if (idx != MSR_IA32_APIC_BASE && idx != MSR_IA32_TSC_DEADLINE && idx != MSR_KVM_PV_EOI_EN)
 		return -ENOENT;
 	return write ? platform_msr_write(ev->plat, ec->v->id, idx, *val)
 		     : platform_msr_read(ev->plat, ec->v->id, idx, val);
+}
+
+/* KVM_HC_KICK_CPU from ec's guest code: wake the vCPU with that APIC ID
+ * from HLT whatever its IF, or, if it is not halted, make its next HLT
+ * return at once (x86emu.h, kick_cpu). Linux's paravirtual spinlocks halt
+ * a waiter (often with interrupts off) until the holder kicks it. */
+static void emu_kick_cpu(void *opaque, uint32_t apic_id)
+{
+	struct emu_cpu *self = opaque;
+	struct emu_vm *ev = self->v->vm->accel_priv;
+	struct emu_cpu *ec;
+
+	/* APIC IDs are the vCPU indexes (platform.h); KVM ignores a kick to
+	 * an APIC ID no vCPU has. */
+	if (apic_id >= VM_MAX_CPUS || !(ec = ev->cpus[apic_id]))
+		return;
+	pthread_mutex_lock(ec->lock);
+	ec->unhalt = true;
+	emu_sched_preempt(ev, ec);
+	pthread_cond_signal(ec->cond);
+	pthread_mutex_unlock(ec->lock);
 }
 
 static int emu_vcpu_init(struct vcpu *v)
@@ -283,14 +375,17 @@ static int emu_vcpu_init(struct vcpu *v)
 		.cr8_write = emu_cr8_write,
 		.cr8_read = emu_cr8_read,
 		.msr = emu_msr,
+		.kick_cpu = emu_kick_cpu,
 	};
 	ec->cpu = x86emu_new(&bus, v->id);
 	if (!ec->cpu) {
 		free(ec);
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&ec->lock, NULL);
-	pthread_cond_init(&ec->cond, NULL);
+	pthread_mutex_init(&ec->own_lock, NULL);
+	pthread_cond_init(&ec->own_cond, NULL);
+	ec->lock = ev->single ? &ev->sched_lock : &ec->own_lock;
+	ec->cond = ev->single ? &ev->sched_cond : &ec->own_cond;
 	if (ev->trace)
 		x86emu_set_trace(ec->cpu, ev->trace, v->vm->cfg.trace_limit);
 	v->priv = ec;
@@ -318,8 +413,8 @@ static void emu_vcpu_fini(struct vcpu *v)
 		vm_unlock(v->vm);
 	}
 	x86emu_free(ec->cpu);
-	pthread_cond_destroy(&ec->cond);
-	pthread_mutex_destroy(&ec->lock);
+	pthread_cond_destroy(&ec->own_cond);
+	pthread_mutex_destroy(&ec->own_lock);
 	free(ec);
 	v->priv = NULL;
 }
@@ -334,36 +429,231 @@ static void emu_deadline(struct timespec *ts)
 	}
 }
 
-/* INIT and SIPI, on the vCPU's own thread. Called with ec->lock held. */
-static void emu_cpu_events(struct emu_cpu *ec)
+/* INIT and SIPI, on the thread that runs the vCPU. Called with ec->lock
+ * held; returns true when it let go of the lock in between (the caller's
+ * view of the flags may be stale then). The CPU's own state is changed
+ * without the lock: its segment registers go through CR8, i.e. the local
+ * APIC under the device lock, and whoever calls emu_cpu_event() holds the
+ * device lock and then takes ec->lock, so taking them the other way round
+ * here could deadlock. Only this thread touches the CPU's registers. */
+static bool emu_cpu_events(struct emu_cpu *ec)
 {
+	bool dropped = false;
+
 	if (ec->init) {
-		x86emu_reset(ec->cpu);
 		ec->init = false;
 		ec->wait_sipi = true;
+		ec->halted = ec->unhalt = false;
+		pthread_mutex_unlock(ec->lock);
+		x86emu_reset(ec->cpu);
+		pthread_mutex_lock(ec->lock);
+		dropped = true;
 	}
-	if (ec->wait_sipi && ec->sipi >= 0) {
+	if (ec->wait_sipi && ec->sipi >= 0 && !ec->init) {
 		/* Start in real mode at vector << 12 (SDM Vol. 3A 9.4.4.1). */
+		int vector = ec->sipi;
 		struct vcpu_regs r;
 		struct vcpu_sregs s;
 
+		pthread_mutex_unlock(ec->lock);
 		x86emu_get_regs(ec->cpu, &r);
 		x86emu_get_sregs(ec->cpu, &s);
-		s.cs.selector = (uint16_t)(ec->sipi << 8);
-		s.cs.base = (uint64_t)ec->sipi << 12;
+		s.cs.selector = (uint16_t)(vector << 8);
+		s.cs.base = (uint64_t)vector << 12;
 		r.rip = 0;
 		x86emu_set_sregs(ec->cpu, &s);
 		x86emu_set_regs(ec->cpu, &r);
-		ec->wait_sipi = false;
+		pthread_mutex_lock(ec->lock);
+		dropped = true;
+		/* An INIT that came meanwhile wins: it resets the CPU on the
+		 * next round. A second SIPI to a running CPU is ignored. */
+		if (!ec->init)
+			ec->wait_sipi = false;
 		ec->sipi = -1;
 	}
+	return dropped;
+}
+
+/* Whether a halted CPU resumes: on an NMI, INIT, or an interrupt it
+ * accepts (IF=1) (SDM Vol. 2A, HLT: "an enabled interrupt (including NMI
+ * and SMI) ... the INIT# signal ... will resume execution"), or on a PV
+ * unhalt kick, which wakes it whatever IF says (KVM_HC_KICK_CPU, Linux
+ * Documentation/virt/kvm/x86/hypercalls.rst). Lock held. */
+static bool emu_cpu_woken(const struct emu_cpu *ec, bool iflag)
+{
+	return ec->nmi || ec->init || ec->unhalt || (ec->irq && iflag);
+}
+
+/* Lock held: nothing but another vCPU can ever wake c. It waits for a
+ * SIPI, or halted with IF=0 (maskable interrupts cannot wake it) and no
+ * NMI/INIT/kick on the way. */
+static bool emu_cpu_parked(const struct emu_cpu *c)
+{
+	return c->wait_sipi || (c->halted && !c->halt_if && !emu_cpu_woken(c, false));
+}
+
+/* A halted CPU resumes (lock held). A kick is used up by the wake-up, as
+ * KVM clears pv_unhalted when the vCPU leaves the halted state. */
+static void emu_cpu_resume(struct emu_cpu *ec)
+{
+	if (!ec->halted)
+		return;
+	ec->halted = false;
+	if (ec->unhalt) {
+		ec->unhalt = false;
+		x86emu_unhalt(ec->cpu);
+	}
+}
+
+/* --- --vcpu-sched single: one thread runs every vCPU --- */
+
+/* With ev->sched_lock held: can ec run now? Takes INIT/SIPI first, as its
+ * own thread would; sets *dropped when that let go of the lock. */
+static bool emu_sched_ready(struct emu_cpu *ec, bool *dropped)
+{
+	if (emu_cpu_events(ec))
+		*dropped = true;
+	if (ec->wait_sipi)
+		return false;
+	return !ec->halted || emu_cpu_woken(ec, ec->halt_if);
+}
+
+/* With ev->sched_lock held and nothing ready: the boot CPU is halted with
+ * IF=0 and every other vCPU is parked too, so nothing can wake any of them
+ * (a paravirtual spinlock waiter halts with IF=0 as well, but then another
+ * vCPU runs and will kick it). */
+static bool emu_sched_stuck(struct emu_vm *ev, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ev->cpus[i] && !emu_cpu_parked(ev->cpus[i]))
+			return false;
+	return ev->cpus[0] && !ev->cpus[0]->wait_sipi;
+}
+
+/* The vCPUs take turns round-robin, a slice each, skipping those halted
+ * or waiting for a SIPI; when none can run the thread sleeps on the shared
+ * condition variable, which every interrupt, IPI, INIT/SIPI, NMI and kick
+ * signals (the same wake-ups a halted vCPU thread waits for). Every exit is
+ * handled here, for the vCPU that made it, so this returns only to stop
+ * or reset (VCPU_EXIT_INTR). */
+static int emu_sched_run(struct vm *vm, struct vcpu_exit *e)
+{
+	struct emu_vm *ev = vm->accel_priv;
+	int n = vm->ncpus, cur = n - 1; /* vCPU 0 first */
+
+	for (;;) {
+		struct emu_cpu *ec = NULL;
+		struct vcpu_regs regs;
+		struct timespec ts;
+		enum x86emu_stop r;
+		bool kicked = false, dropped = false;
+		int ready = 0;
+
+		pthread_mutex_lock(&ev->sched_lock);
+		ev->running = NULL;
+		for (int i = 0; i < n; i++) {
+			struct emu_cpu *c = ev->cpus[i];
+
+			if (c && (c->kick || vm->vcpus[i].kicked)) {
+				c->kick = false;
+				vm->vcpus[i].kicked = 0;
+				kicked = true;
+			}
+		}
+		if (kicked || atomic_load(&vm->state) != VM_RUNNING) {
+			pthread_mutex_unlock(&ev->sched_lock);
+			e->type = VCPU_EXIT_INTR;
+			return 0;
+		}
+		for (int k = 1; k <= n; k++) {
+			struct emu_cpu *c = ev->cpus[(cur + k) % n];
+
+			if (c && emu_sched_ready(c, &dropped)) {
+				ready++;
+				if (!ec)
+					ec = c;
+			}
+		}
+		if (!ec && dropped) {
+			/* A wake-up may have come while the lock was let go. */
+			pthread_mutex_unlock(&ev->sched_lock);
+			continue;
+		}
+		if (!ec && emu_sched_stuck(ev, n)) {
+			/* The boot CPU stopped for good: vcpu.c ends the VM. */
+			struct vcpu_exit he = { .type = VCPU_EXIT_HLT };
+
+			pthread_mutex_unlock(&ev->sched_lock);
+			vcpu_exit_handle(&vm->vcpus[0], &he);
+			continue;
+		}
+		if (!ec) {
+			/* Every vCPU halted: sleep like a halted vCPU thread. */
+			emu_deadline(&ts);
+			pthread_cond_timedwait(&ev->sched_cond, &ev->sched_lock, &ts);
+			pthread_mutex_unlock(&ev->sched_lock);
+			continue;
+		}
+		ec->nmi = false;
+		emu_cpu_resume(ec);
+		ev->running = ec;
+		pthread_mutex_unlock(&ev->sched_lock);
+
+		cur = ec->v->id;
+		platform_set_thread_cpu(cur); /* whose APIC page the MMIO reaches */
+		r = x86emu_run(ec->cpu, ready > 1 ? ev->slice : EMU_SLICE);
+		switch (r) {
+		case X86EMU_LIMIT:
+		case X86EMU_STOPPED:
+		case X86EMU_IO_EXIT:
+			continue;
+		case X86EMU_SHUTDOWN: {
+			struct vcpu_exit se = { .type = VCPU_EXIT_SHUTDOWN };
+
+			vcpu_exit_handle(ec->v, &se);
+			continue;
+		}
+		case X86EMU_HLT:
+			break;
+		}
+		x86emu_get_regs(ec->cpu, &regs);
+		pthread_mutex_lock(&ev->sched_lock);
+		ec->halted = true;
+		ec->halt_if = regs.rflags & RFLAGS_IF;
+		pthread_mutex_unlock(&ev->sched_lock);
+	}
+}
+
+/* --vcpu-sched threads, with self->lock held: is every other vCPU parked?
+ * Their locks are taken one at a time; only the boot CPU asks, and nobody
+ * holding another vCPU's lock takes the boot CPU's, so this cannot
+ * deadlock. A vCPU that parks just after it was looked at is seen at the
+ * next check (the halted wait times out every EMU_HLT_WAIT_NS). */
+static bool emu_others_parked(struct emu_vm *ev, struct emu_cpu *self)
+{
+	for (int i = 0; i < ev->vm->ncpus; i++) {
+		struct emu_cpu *c = ev->cpus[i];
+		bool parked;
+
+		if (!c || c == self)
+			continue;
+		pthread_mutex_lock(c->lock);
+		parked = emu_cpu_parked(c);
+		pthread_mutex_unlock(c->lock);
+		if (!parked)
+			return false;
+	}
+	return true;
 }
 
 static int emu_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 {
 	struct emu_cpu *ec = v->priv;
 	struct vm *vm = v->vm;
+	struct emu_vm *ev = vm->accel_priv;
 
+	if (ev->single)
+		return v->id == 0 ? emu_sched_run(vm, e) : -EINVAL;
 	/* Per thread, and threads are new after a VM reset. */
 	platform_set_thread_cpu(v->id);
 	for (;;) {
@@ -375,23 +665,27 @@ static int emu_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 			e->type = VCPU_EXIT_INTR;
 			return 0;
 		}
-		pthread_mutex_lock(&ec->lock);
+		pthread_mutex_lock(ec->lock);
 		if (ec->kick || v->kicked) {
 			ec->kick = false;
 			v->kicked = 0;
-			pthread_mutex_unlock(&ec->lock);
+			pthread_mutex_unlock(ec->lock);
 			e->type = VCPU_EXIT_INTR;
 			return 0;
 		}
-		emu_cpu_events(ec);
+		if (emu_cpu_events(ec) && (ec->kick || v->kicked)) {
+			/* A kick came while the lock was let go. */
+			pthread_mutex_unlock(ec->lock);
+			continue;
+		}
 		if (ec->wait_sipi) {
 			emu_deadline(&ts);
-			pthread_cond_timedwait(&ec->cond, &ec->lock, &ts);
-			pthread_mutex_unlock(&ec->lock);
+			pthread_cond_timedwait(ec->cond, ec->lock, &ts);
+			pthread_mutex_unlock(ec->lock);
 			continue;
 		}
 		ec->nmi = false;
-		pthread_mutex_unlock(&ec->lock);
+		pthread_mutex_unlock(ec->lock);
 
 		r = x86emu_run(ec->cpu, EMU_SLICE);
 		switch (r) {
@@ -405,22 +699,29 @@ static int emu_vcpu_run(struct vcpu *v, struct vcpu_exit *e)
 		case X86EMU_HLT:
 			break;
 		}
-		/* Halted: sleep until an interrupt, NMI, INIT/SIPI, kick or stop. */
+		/* Halted: sleep until an interrupt, NMI, INIT/SIPI, PV kick,
+		 * VMM kick or stop. With IF=0 a pending interrupt does not
+		 * count: the CPU would only halt again at once. */
 		x86emu_get_regs(ec->cpu, &regs);
-		pthread_mutex_lock(&ec->lock);
-		while (!ec->irq && !ec->kick && !v->kicked && !ec->nmi && !ec->init &&
+		pthread_mutex_lock(ec->lock);
+		ec->halted = true;
+		ec->halt_if = regs.rflags & RFLAGS_IF;
+		while (!ec->kick && !v->kicked && !emu_cpu_woken(ec, ec->halt_if) &&
 		       atomic_load(&vm->state) == VM_RUNNING) {
-			if (!(regs.rflags & (1u << 9))) {
-				/* IF=0 and nothing but NMI/INIT can wake it: the
-				 * VMM decides (usually: the guest has stopped). */
-				pthread_mutex_unlock(&ec->lock);
+			if (v->id == 0 && !ec->halt_if && emu_others_parked(ev, ec)) {
+				/* The boot CPU with IF=0 and no vCPU left to
+				 * wake it: the guest has stopped; the VMM
+				 * decides (vcpu.c ends the VM). */
+				ec->halted = false;
+				pthread_mutex_unlock(ec->lock);
 				e->type = VCPU_EXIT_HLT;
 				return 0;
 			}
 			emu_deadline(&ts);
-			pthread_cond_timedwait(&ec->cond, &ec->lock, &ts);
+			pthread_cond_timedwait(ec->cond, ec->lock, &ts);
 		}
-		pthread_mutex_unlock(&ec->lock);
+		emu_cpu_resume(ec);
+		pthread_mutex_unlock(ec->lock);
 	}
 }
 
@@ -430,11 +731,11 @@ static void emu_vcpu_kick(struct vcpu *v)
 
 	if (!ec)
 		return;
-	pthread_mutex_lock(&ec->lock);
+	pthread_mutex_lock(ec->lock);
 	ec->kick = true;
 	x86emu_stop(ec->cpu);
-	pthread_cond_signal(&ec->cond);
-	pthread_mutex_unlock(&ec->lock);
+	pthread_cond_signal(ec->cond);
+	pthread_mutex_unlock(ec->lock);
 }
 
 static int emu_get_regs(struct vcpu *v, struct vcpu_regs *r, struct vcpu_sregs *s)
@@ -462,9 +763,10 @@ static int emu_set_regs(struct vcpu *v, const struct vcpu_regs *r, const struct 
 	if (r)
 		x86emu_set_regs(ec->cpu, r);
 	/* Registers given explicitly: this CPU runs from them. */
-	pthread_mutex_lock(&ec->lock);
+	pthread_mutex_lock(ec->lock);
 	ec->wait_sipi = false;
-	pthread_mutex_unlock(&ec->lock);
+	ec->halted = ec->unhalt = false;
+	pthread_mutex_unlock(ec->lock);
 	return 0;
 }
 
@@ -492,17 +794,18 @@ static int emu_vm_reset(struct vm *vm)
 		struct emu_cpu *ec = vm->vcpus[i].priv;
 		if (!ec)
 			continue;
-		pthread_mutex_lock(&ec->lock);
+		pthread_mutex_lock(ec->lock);
 		x86emu_reset(ec->cpu);
 		/* vm.c loads the kernel again after this: code decoded from
 		 * the old contents must not survive into the new boot. */
 		for (int r = 0; r < vm->mem.nr; r++)
 			x86emu_invalidate(ec->cpu, vm->mem.r[r].gpa, vm->mem.r[r].size);
-		ec->kick = ec->nmi = ec->init = false;
+		ec->kick = ec->nmi = ec->init = ec->halted = ec->unhalt = false;
 		ec->sipi = -1;
 		ec->wait_sipi = i != 0;
-		pthread_mutex_unlock(&ec->lock);
+		pthread_mutex_unlock(ec->lock);
 	}
+	ev->running = NULL;
 	return 0;
 }
 

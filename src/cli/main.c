@@ -39,6 +39,9 @@ static const char usage_run[] =
 	"  --mem SIZE          guest RAM, e.g. 256M, 2G (default 256M)\n"
 	"  --cpus N            vCPUs, 1 to 8 (default 1)\n"
 	"  --accel NAME        auto, kvm or emu (default auto)\n"
+	"  --vcpu-sched MODE   emu: threads (a host thread per vCPU, the default)\n"
+	"                      or single (one thread runs all vCPUs in turn);\n"
+	"                      KVM always uses threads and refuses single\n"
 	"  --console SPEC      stdio, file:PATH or none (default stdio)\n"
 	"  --timeout SECONDS   stop the guest after this long (exit status 124)\n"
 	"  --boot-protocol P   auto (a bzImage is unpacked on the host and entered\n"
@@ -128,6 +131,7 @@ static int cmd_run(int argc, char **argv)
 		{ "trace", required_argument, NULL, 'T' },
 		{ "trace-limit", required_argument, NULL, 'L' },
 		{ "boot-protocol", required_argument, NULL, 'B' },
+		{ "vcpu-sched", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -155,6 +159,14 @@ static int cmd_run(int argc, char **argv)
 				boot_prefer_pvh = false;
 			else if (strcmp(optarg, "auto"))
 				return bad_usage("--boot-protocol '%s': choose auto or linux", optarg);
+			break;
+		case 'S':
+			if (!strcmp(optarg, "single"))
+				cfg.vcpu_sched = VM_SCHED_SINGLE;
+			else if (!strcmp(optarg, "threads"))
+				cfg.vcpu_sched = VM_SCHED_THREADS;
+			else
+				return bad_usage("--vcpu-sched '%s': choose threads or single", optarg);
 			break;
 		case 'm':
 			if (parse_size(optarg, &cfg.mem_size) < 0)
@@ -198,9 +210,19 @@ static int cmd_run(int argc, char **argv)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
 	if (!cfg.kernel)
 		return bad_usage("%s", "run needs --kernel FILE");
+	if (cfg.vcpu_sched == VM_SCHED_SINGLE && !strcmp(cfg.accel, "kvm"))
+		return bad_usage("%s", "--vcpu-sched single: only for --accel emu "
+				 "(KVM runs every vCPU on a thread of its own)");
 
 	if (vm_init(&the_vm, &cfg) < 0)
 		return 1;
+	if (cfg.vcpu_sched == VM_SCHED_SINGLE && the_vm.accel != &accel_emu) {
+		/* --accel auto chose KVM. */
+		vm_exit(&the_vm);
+		console_restore_all();
+		return bad_usage("%s", "--vcpu-sched single: only for --accel emu, and --accel "
+				 "auto chose kvm (KVM runs every vCPU on a thread of its own)");
+	}
 	signal_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (signal_efd >= 0 && loop_add_fd(the_vm.loop, signal_efd, EPOLLIN, on_signal_event, &the_vm) < 0) {
 		close(signal_efd);

@@ -75,7 +75,10 @@ static void *vcpu_thread(void *arg)
 	struct vcpu_exit e = { .type = VCPU_EXIT_NONE };
 	char name[16];
 
-	snprintf(name, sizeof(name), "vcpu%d", v->id);
+	if (vcpu_single_thread(vm))
+		snprintf(name, sizeof(name), "vcpus"); /* runs them all */
+	else
+		snprintf(name, sizeof(name), "vcpu%d", v->id);
 	pthread_setname_np(pthread_self(), name);
 	while (atomic_load(&vm->state) == VM_RUNNING) {
 		int ret;
@@ -93,6 +96,19 @@ static void *vcpu_thread(void *arg)
 			break;
 	}
 	return NULL;
+}
+
+/* --vcpu-sched single: the vCPUs after the first have no thread of their
+ * own, but vm_run() joins one per vCPU; this one ends at once. */
+static void *vcpu_thread_none(void *arg)
+{
+	(void)arg;
+	return NULL;
+}
+
+bool vcpu_single_thread(const struct vm *vm)
+{
+	return vm->cfg.vcpu_sched == VM_SCHED_SINGLE && vm->accel == &accel_emu;
 }
 
 static void vcpu_signal(int sig)
@@ -116,7 +132,8 @@ int vcpu_start(struct vcpu *v)
 
 	pthread_once(&once, vcpu_signal_install);
 	v->kicked = 0;
-	ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	ret = pthread_create(&v->thread, NULL,
+			     vcpu_single_thread(v->vm) && v->id != 0 ? vcpu_thread_none : vcpu_thread, v);
 	if (ret) {
 		pr_err("cannot start vCPU %d: %s", v->id, strerror(ret));
 		return -ret;

@@ -468,3 +468,206 @@ def test_pvh_entry():
     assert got.split() == [_kernel_release(), "1"], got
     assert cmd_status == 0
     assert status == 0, f"ringvm exited with {status}\n{_tail(err, 1500)}"
+
+
+# ---- --vcpu-sched single: one host thread runs both vCPUs -------------------------
+
+def _watch_single(argv, timeout, markers):
+    """Runs argv; while it runs, samples the names of its threads and, when
+    each marker first appears on the console, its host CPU seconds
+    (utime+stime from /proc/PID/stat). Returns (status, stdout, stderr,
+    {marker: (seconds since start, cpu seconds)}, set of thread names)."""
+    import select
+    import tempfile
+    tick = os.sysconf("SC_CLK_TCK")
+    err = tempfile.TemporaryFile()
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
+    out, seen, names = b"", {}, set()
+
+    def cpu_s():
+        try:
+            stat = open(f"/proc/{p.pid}/stat").read()
+        except OSError:
+            return None
+        rest = stat[stat.rindex(")") + 2:].split()
+        return (int(rest[11]) + int(rest[12])) / tick
+
+    def sample_names():
+        try:
+            for t in os.listdir(f"/proc/{p.pid}/task"):
+                try:
+                    names.add(open(f"/proc/{p.pid}/task/{t}/comm").read().strip())
+                except OSError:
+                    pass
+        except OSError:
+            pass
+
+    try:
+        while True:
+            left = t0 + timeout - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"ringvm did not end within {timeout} s:\n{_tail(out.decode(errors='replace'))}",
+                            pytrace=False)
+            r, _, _ = select.select([p.stdout], [], [], min(left, 0.2))
+            sample_names()
+            if r:
+                chunk = os.read(p.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                out += chunk
+                for m in markers:
+                    if m not in seen and m.encode() in out:
+                        seen[m] = (time.monotonic() - t0, cpu_s())
+        status = p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    err.seek(0)
+    return (status, out.decode(errors="replace").replace("\r", ""),
+            err.read().decode(errors="replace"), seen, names)
+
+
+def test_two_cpus_single_thread(tmp_path):
+    """--cpus 2 --vcpu-sched single: the guest sees two processors, two
+    sha256sum loops pinned one to each vCPU give the right results, an idle
+    stretch costs next to no host CPU (with every vCPU halted the one
+    thread sleeps), poweroff ends ringvm with 0 -- and the process never
+    has per-vCPU threads, only the one that runs them all."""
+    _need_guest()
+    loops = 3
+    cmd = ("grep -c ^processor /proc/cpuinfo; cd /tmp; seq 1 200000 > a; "
+           "for c in 0 1; do (taskset -c $c sh -c 'for i in %s; do sha256sum a; done' > o$c; "
+           "echo loop$c=$?) & done; wait; "
+           "echo IDLE-ST''ART; sleep 3; echo IDLE-E''ND; cat o0 o1"
+           % " ".join(str(i) for i in range(loops)))
+    argv = _argv(VMLINUZ, f'console=ttyS0 ringvm.cmd="{cmd}"', ONESHOT_TIMEOUT, 2) + \
+        ["--vcpu-sched", "single"]
+    status, out, err, seen, names = _watch_single(argv, ONESHOT_TIMEOUT + ONESHOT_GRACE,
+                                                  ["IDLE-START", "IDLE-END"])
+    got, cmd_status = _cmd_output(out)
+    assert got is not None, f"no {READY} ... RINGVM-CMD-EXIT in the output " \
+                            f"(ringvm status {status}):\n{_tail(out)}\n{_tail(err, 1500)}"
+    lines = got.splitlines()
+    assert lines and lines[0] == "2", f"/proc/cpuinfo does not show 2 processors:\n{got}"
+    assert sorted(l for l in lines if l.startswith("loop")) == ["loop0=0", "loop1=0"], got
+    want = _host_sh("seq 1 200000 | sha256sum").split()[0] + "  a"
+    sums = [l for l in lines if l.endswith("  a")]
+    assert sums == [want] * (2 * loops), f"expected {2 * loops} x {want!r}, got:\n{got}"
+    assert cmd_status == 0, got
+    assert status == 0, f"ringvm exited with {status}\n{_tail(err, 1500)}"
+    # vcpu.c names per-vCPU threads vcpuN, the single one "vcpus".
+    assert "vcpus" in names, f"no thread named vcpus; saw {sorted(names)}"
+    assert not any(re.fullmatch(r"vcpu\d+", n) for n in names), \
+        f"per-vCPU threads under --vcpu-sched single: {sorted(names)}"
+    (t0, c0), (t1, c1) = seen["IDLE-START"], seen["IDLE-END"]
+    assert c0 is not None and c1 is not None
+    share = (c1 - c0) / (t1 - t0)
+    print(f"\n--cpus 2 --vcpu-sched single: idle stretch {t1 - t0:.1f} s used {share:.2f} of a core")
+    # A busy-waiting thread would show ~1.0; a clock tick or two costs ~0.01.
+    assert share < 0.25, f"the idle guest kept {share:.2f} of a host core busy"
+
+
+def test_reboot_and_timeout_single_thread():
+    """--vcpu-sched single: `reboot -f` resets the VM in the same process
+    (the command runs again after the reboot, so READY comes back), and
+    --timeout still stops it, with status 124."""
+    _need_guest()
+    timeout = 40
+    argv = _argv(VMLINUZ, 'console=ttyS0 ringvm.cmd="reboot -f"', timeout, 2) + \
+        ["--vcpu-sched", "single"]
+    try:
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=timeout + ONESHOT_GRACE)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"ringvm did not end within {timeout + ONESHOT_GRACE} s although "
+                    f"--timeout {timeout}", pytrace=False)
+    out = r.stdout.decode(errors="replace")
+    err = r.stderr.decode(errors="replace")
+    assert out.count(READY) >= 2, f"no second boot after reboot -f:\n{_tail(out)}\n{_tail(err, 1500)}"
+    assert r.returncode == 124, f"ringvm exited with {r.returncode}, not 124 (--timeout)\n{_tail(err, 1500)}"
+
+
+# ---- paravirtual EOI and unhalt (KVM_FEATURE_PV_EOI / KVM_FEATURE_PV_UNHALT) ----
+
+PV_EOI_ON = re.compile(r"lapic: cpu (\d+): PV EOI enabled")
+
+
+def _pv_boot(cmd, cpus):
+    """Boots with ringvm.cmd=CMD and -v -v (ringvm's debug log says when a
+    vCPU turns PV EOI on); returns (status, stdout, stderr, seconds)."""
+    assert '"' not in cmd
+    argv = _argv(VMLINUZ, f'console=ttyS0 ringvm.cmd="{cmd}"', ONESHOT_TIMEOUT, cpus) + ["-v", "-v"]
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=ONESHOT_TIMEOUT + ONESHOT_GRACE)
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace")
+        pytest.fail(f"ringvm did not end within {ONESHOT_TIMEOUT + ONESHOT_GRACE} s although "
+                    f"--timeout {ONESHOT_TIMEOUT}:\n{_tail(out)}", pytrace=False)
+    return (r.returncode, r.stdout.decode(errors="replace").replace("\r", ""),
+            r.stderr.decode(errors="replace"), time.monotonic() - t0)
+
+
+def _irq_counts(text, label):
+    """Per-CPU counts of each /proc/interrupts line starting with label."""
+    return [[int(x) for x in line.split()[1:] if x.isdigit()]
+            for line in text.splitlines() if line.strip().startswith(label)]
+
+
+def test_pv_eoi_interrupts_keep_coming():
+    """PV EOI on (the guest clears a word in its memory instead of writing
+    the APIC's EOI register): every EOI must still reach the local APIC. A
+    lost one leaves its vector in service and blocks it and every vector of
+    its priority class or lower for good; the local timer (0xec) and the
+    serial port (a low vector) both keep counting after boot, across a
+    `sleep 1` and the console output between."""
+    _need_guest()
+    cmd = ("grep -E 'LOC:|ttyS0' /proc/interrupts; sleep 1; echo tick; sleep 1; "
+           "grep -E 'LOC:|ttyS0' /proc/interrupts")
+    status, out, err, secs = _pv_boot(cmd, cpus=1)
+    print(f"\nPV EOI boot + 2 s: {secs:.1f} s")
+    got, cmd_status = _cmd_output(out)
+    assert got is not None, f"no {READY} ... RINGVM-CMD-EXIT (ringvm status {status}):\n" \
+                            f"{_tail(out)}\n{_tail(err, 1500)}"
+    assert PV_EOI_ON.findall(err) == ["0"], \
+        f"the guest did not turn PV EOI on (CPUID 0x40000001 bit 6, MSR 0x4b564d04):\n" \
+        f"{_tail(err, 1500)}"
+    loc, tty = _irq_counts(got, "LOC:"), _irq_counts(got, "4:")
+    assert len(loc) == 2 and len(tty) == 2, got
+    assert loc[1][0] > loc[0][0] > 0, f"local timer interrupts stopped:\n{got}"
+    assert tty[1][0] > tty[0][0], f"serial interrupts stopped:\n{got}"
+    assert cmd_status == 0 and status == 0, f"status {cmd_status}/{status}\n{_tail(err, 1500)}"
+
+
+def test_pv_unhalt_spinlocks_two_cpus():
+    """--cpus 2: Linux takes PV unhalt (KVM_HC_KICK_CPU through VMMCALL) for
+    its paravirtual spinlocks, whose waiters halt with interrupts off until
+    kicked; both vCPUs use PV EOI; a contended workload on both (two
+    pipelines writing into one tmpfs) finishes with the right results and
+    both CPUs' timers keep counting."""
+    _need_guest()
+    # [b]: the pattern must not match the kernel's echo of this command line.
+    cmd = ("dmesg | grep -c 'PV spinlocks ena[b]led'; cd /tmp; seq 1 100000 > a; "
+           "for c in 0 1; do (taskset -c $c sh -c 'for i in 1 2 3 4; do cat a a > b$0; "
+           "sha256sum b$0; done' $c > o$c; echo loop$c=$?) & done; wait; cat o0 o1; "
+           "grep LOC: /proc/interrupts; sleep 1; grep LOC: /proc/interrupts")
+    status, out, err, secs = _pv_boot(cmd, cpus=2)
+    print(f"\nPV unhalt, --cpus 2: {secs:.1f} s")
+    got, cmd_status = _cmd_output(out)
+    assert got is not None, f"no {READY} ... RINGVM-CMD-EXIT (ringvm status {status}):\n" \
+                            f"{_tail(out)}\n{_tail(err, 1500)}"
+    lines = got.splitlines()
+    assert lines[0] == "1", f"Linux did not enable PV spinlocks (KVM_FEATURE_PV_UNHALT):\n{got}"
+    assert sorted(PV_EOI_ON.findall(err)) == ["0", "1"], _tail(err, 1500)
+    assert sorted(l for l in lines if l.startswith("loop")) == ["loop0=0", "loop1=0"], got
+    want = _host_sh("seq 1 100000 > /tmp/.pv$$; cat /tmp/.pv$$ /tmp/.pv$$ | sha256sum; "
+                    "rm -f /tmp/.pv$$").split()[0]
+    sums = [l for l in lines if re.match(r"^[0-9a-f]{64}  b[01]$", l)]
+    assert sorted(sums) == sorted([f"{want}  b0"] * 4 + [f"{want}  b1"] * 4), got
+    loc = _irq_counts(got, "LOC:")
+    assert len(loc) == 2 and all(b > a for a, b in zip(loc[0], loc[1])), \
+        f"a CPU's local timer stopped:\n{got}"
+    assert cmd_status == 0 and status == 0, f"status {cmd_status}/{status}\n{_tail(err, 1500)}"
