@@ -1,6 +1,7 @@
 """What the benchmarks share: running a VMM while watching its console for
 markers, and the statistics they print."""
 import os
+import pathlib
 import select
 import statistics
 import subprocess
@@ -69,3 +70,16 @@ def median(xs):
 
 def ratio(a, b):
     return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
+
+
+def report(header, body, out=None):
+    """Print the result (header with the load average at the end, then the
+    tables) and write it to `out` when given; returns the text."""
+    load = os.getloadavg()
+    text = (header + f"; load average at end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n\n"
+            + body + "\n")
+    print(text)
+    if out:
+        pathlib.Path(out).parent.mkdir(parents=True, exist_ok=True)
+        pathlib.Path(out).write_text(text)
+    return text

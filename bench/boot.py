@@ -49,7 +49,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import median, ratio, watch
+from benchlib import median, ratio, watch, report
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RINGVM = pathlib.Path(os.environ.get("RINGVM", ROOT / "ringvm"))
@@ -253,13 +253,7 @@ def main():
             print(f"  rep {i + 1}/{args.reps} {c.name}: READY {fmt(r.ready)}, sha256 "
                   f"{fmt(r.sha_host)} (guest {fmt(r.sha_guest)}), total {fmt(r.total)}"
                   + (f"  FAILED: {r.error}" if r.error else ""), file=sys.stderr)
-    load = os.getloadavg()
-    text = (header + f"; load average at end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n\n"
-            + table(cfgs, results, retried, args.mib) + "\n")
-    print(text)
-    if args.out:
-        pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        pathlib.Path(args.out).write_text(text)
+    report(header, table(cfgs, results, retried, args.mib), args.out)
     if any(r.error for rs in results.values() for r in rs):
         sys.exit(1)
 

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import median, ratio, watch
+from benchlib import median, ratio, watch, report
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RINGVM = pathlib.Path(os.environ.get("RINGVM", ROOT / "ringvm"))
@@ -183,13 +183,7 @@ def main():
         bad = [r.error for r in results[name] if r.error]
         if bad:
             lines.append(f"{name}: {len(bad)}/{len(results[name])} runs failed: {bad[0]}")
-    load = os.getloadavg()
-    text = (header + f"; load average at end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n\n"
-            + "\n".join(lines) + "\n")
-    print(text)
-    if args.out:
-        pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        pathlib.Path(args.out).write_text(text)
+    report(header, "\n".join(lines), args.out)
     if failed:
         sys.exit(1)
 

@@ -50,7 +50,7 @@ import pathlib
 import re
 import sys
 
-from benchlib import median, ratio, watch
+from benchlib import median, ratio, watch, report
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RINGVM = pathlib.Path(os.environ.get("RINGVM", ROOT / "ringvm"))
@@ -267,13 +267,7 @@ def main():
                   ", ".join(f"{p} {fmt(r.wall[p])} (cpu {fmt(r.cpu[p], '')})" for p in PHASES) +
                   f", total {fmt(r.total)}, cpu {fmt(r.cpu_s)}, {fmt(r.insns, '')} G insns" + (f"  FAILED: {r.error}" if r.error else ""),
                   file=sys.stderr)
-    load = os.getloadavg()
-    text = (header + f"; load average at end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n\n"
-            + table(cfgs, results, args) + "\n")
-    print(text)
-    if args.out:
-        pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        pathlib.Path(args.out).write_text(text)
+    report(header, table(cfgs, results, args), args.out)
     if any(r.error for rs in results.values() for r in rs):
         sys.exit(1)
 
