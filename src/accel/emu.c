@@ -24,10 +24,10 @@
 #include "ringvm/platform.h"
 #include "ringvm/vm.h"
 #include "ringvm/x86emu.h"
+#include "accel/emu-priv.h"
 
 /* Instructions per x86emu_run() call: the loop re-checks the VM state
  * between slices even if nobody kicks. */
-#define EMU_SLICE 2000000
 /* A halted vCPU re-checks its state at least this often (a safety net:
  * wake-ups come through the condition variable). */
 #define EMU_HLT_WAIT_NS 200000000L
@@ -39,47 +39,12 @@
  * measurements). A lone runnable vCPU gets EMU_SLICE: anything that makes
  * another runnable ends its slice early (emu_sched_preempt). */
 #define EMU_SCHED_SLICE 50000
-#define RFLAGS_IF (1u << 9)
 
 #define MSR_IA32_TSC 0x10
 #define MSR_IA32_APIC_BASE 0x1b
 #define MSR_IA32_TSC_DEADLINE 0x6e0
 #define MSR_KVM_PV_EOI_EN 0x4b564d04 /* Linux Documentation/virt/kvm/x86/msr.rst */
 
-struct emu_cpu {
-	struct vcpu *v;
-	struct x86emu *cpu;
-	/* own_lock/own_cond, or under --vcpu-sched single the VM's shared
-	 * pair. The flags below are guarded by *lock. */
-	pthread_mutex_t *lock;
-	pthread_cond_t *cond;
-	pthread_mutex_t own_lock;
-	pthread_cond_t own_cond;
-	bool irq;        /* the platform has an interrupt for this CPU */
-	bool kick;
-	bool nmi;        /* an NMI arrived while halted: wake */
-	bool init;       /* INIT received: reset, then wait for SIPI */
-	bool wait_sipi;  /* in wait-for-SIPI (APs from power-on) */
-	int sipi;        /* SIPI vector to start at, or -1 */
-	bool halted;     /* stopped at HLT, waits for a wake-up */
-	bool halt_if;    /* RFLAGS.IF when it halted: may INTR wake it */
-	bool unhalt;     /* a PV unhalt kick not yet taken by a HLT */
-};
-
-struct emu_vm {
-	struct vm *vm;
-	struct platform *plat;
-	struct emu_cpu *cpus[VM_MAX_CPUS];
-	bool early_irq[VM_MAX_CPUS]; /* notified before the vCPU existed */
-	uint64_t tsc_hz;
-	FILE *trace;      /* --trace: every vCPU writes here */
-	/* --vcpu-sched single */
-	bool single;
-	uint64_t slice;             /* instructions per turn */
-	pthread_mutex_t sched_lock; /* every emu_cpu's lock */
-	pthread_cond_t sched_cond;  /* the one thread sleeps here */
-	struct emu_cpu *running;    /* in x86emu_run now, or NULL */
-};
 
 static int emu_probe(char *why, size_t len)
 {
@@ -419,7 +384,7 @@ static void emu_vcpu_fini(struct vcpu *v)
 	v->priv = NULL;
 }
 
-static void emu_deadline(struct timespec *ts)
+void emu_deadline(struct timespec *ts)
 {
 	clock_gettime(CLOCK_REALTIME, ts);
 	ts->tv_nsec += EMU_HLT_WAIT_NS;
@@ -436,7 +401,7 @@ static void emu_deadline(struct timespec *ts)
  * APIC under the device lock, and whoever calls emu_cpu_event() holds the
  * device lock and then takes ec->lock, so taking them the other way round
  * here could deadlock. Only this thread touches the CPU's registers. */
-static bool emu_cpu_events(struct emu_cpu *ec)
+bool emu_cpu_events(struct emu_cpu *ec)
 {
 	bool dropped = false;
 
@@ -479,7 +444,7 @@ static bool emu_cpu_events(struct emu_cpu *ec)
  * and SMI) ... the INIT# signal ... will resume execution"), or on a PV
  * unhalt kick, which wakes it whatever IF says (KVM_HC_KICK_CPU, Linux
  * Documentation/virt/kvm/x86/hypercalls.rst). Lock held. */
-static bool emu_cpu_woken(const struct emu_cpu *ec, bool iflag)
+bool emu_cpu_woken(const struct emu_cpu *ec, bool iflag)
 {
 	return ec->nmi || ec->init || ec->unhalt || (ec->irq && iflag);
 }
@@ -487,14 +452,14 @@ static bool emu_cpu_woken(const struct emu_cpu *ec, bool iflag)
 /* Lock held: nothing but another vCPU can ever wake c. It waits for a
  * SIPI, or halted with IF=0 (maskable interrupts cannot wake it) and no
  * NMI/INIT/kick on the way. */
-static bool emu_cpu_parked(const struct emu_cpu *c)
+bool emu_cpu_parked(const struct emu_cpu *c)
 {
 	return c->wait_sipi || (c->halted && !c->halt_if && !emu_cpu_woken(c, false));
 }
 
 /* A halted CPU resumes (lock held). A kick is used up by the wake-up, as
  * KVM clears pv_unhalted when the vCPU leaves the halted state. */
-static void emu_cpu_resume(struct emu_cpu *ec)
+void emu_cpu_resume(struct emu_cpu *ec)
 {
 	if (!ec->halted)
 		return;
@@ -502,125 +467,6 @@ static void emu_cpu_resume(struct emu_cpu *ec)
 	if (ec->unhalt) {
 		ec->unhalt = false;
 		x86emu_unhalt(ec->cpu);
-	}
-}
-
-/* --- --vcpu-sched single: one thread runs every vCPU --- */
-
-/* With ev->sched_lock held: can ec run now? Takes INIT/SIPI first, as its
- * own thread would; sets *dropped when that let go of the lock. */
-static bool emu_sched_ready(struct emu_cpu *ec, bool *dropped)
-{
-	if (emu_cpu_events(ec))
-		*dropped = true;
-	if (ec->wait_sipi)
-		return false;
-	return !ec->halted || emu_cpu_woken(ec, ec->halt_if);
-}
-
-/* With ev->sched_lock held and nothing ready: the boot CPU is halted with
- * IF=0 and every other vCPU is parked too, so nothing can wake any of them
- * (a paravirtual spinlock waiter halts with IF=0 as well, but then another
- * vCPU runs and will kick it). */
-static bool emu_sched_stuck(struct emu_vm *ev, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (ev->cpus[i] && !emu_cpu_parked(ev->cpus[i]))
-			return false;
-	return ev->cpus[0] && !ev->cpus[0]->wait_sipi;
-}
-
-/* The vCPUs take turns round-robin, a slice each, skipping those halted
- * or waiting for a SIPI; when none can run the thread sleeps on the shared
- * condition variable, which every interrupt, IPI, INIT/SIPI, NMI and kick
- * signals (the same wake-ups a halted vCPU thread waits for). Every exit is
- * handled here, for the vCPU that made it, so this returns only to stop
- * or reset (VCPU_EXIT_INTR). */
-static int emu_sched_run(struct vm *vm, struct vcpu_exit *e)
-{
-	struct emu_vm *ev = vm->accel_priv;
-	int n = vm->ncpus, cur = n - 1; /* vCPU 0 first */
-
-	for (;;) {
-		struct emu_cpu *ec = NULL;
-		struct vcpu_regs regs;
-		struct timespec ts;
-		enum x86emu_stop r;
-		bool kicked = false, dropped = false;
-		int ready = 0;
-
-		pthread_mutex_lock(&ev->sched_lock);
-		ev->running = NULL;
-		for (int i = 0; i < n; i++) {
-			struct emu_cpu *c = ev->cpus[i];
-
-			if (c && (c->kick || vm->vcpus[i].kicked)) {
-				c->kick = false;
-				vm->vcpus[i].kicked = 0;
-				kicked = true;
-			}
-		}
-		if (kicked || atomic_load(&vm->state) != VM_RUNNING) {
-			pthread_mutex_unlock(&ev->sched_lock);
-			e->type = VCPU_EXIT_INTR;
-			return 0;
-		}
-		for (int k = 1; k <= n; k++) {
-			struct emu_cpu *c = ev->cpus[(cur + k) % n];
-
-			if (c && emu_sched_ready(c, &dropped)) {
-				ready++;
-				if (!ec)
-					ec = c;
-			}
-		}
-		if (!ec && dropped) {
-			/* A wake-up may have come while the lock was let go. */
-			pthread_mutex_unlock(&ev->sched_lock);
-			continue;
-		}
-		if (!ec && emu_sched_stuck(ev, n)) {
-			/* The boot CPU stopped for good: vcpu.c ends the VM. */
-			struct vcpu_exit he = { .type = VCPU_EXIT_HLT };
-
-			pthread_mutex_unlock(&ev->sched_lock);
-			vcpu_exit_handle(&vm->vcpus[0], &he);
-			continue;
-		}
-		if (!ec) {
-			/* Every vCPU halted: sleep like a halted vCPU thread. */
-			emu_deadline(&ts);
-			pthread_cond_timedwait(&ev->sched_cond, &ev->sched_lock, &ts);
-			pthread_mutex_unlock(&ev->sched_lock);
-			continue;
-		}
-		ec->nmi = false;
-		emu_cpu_resume(ec);
-		ev->running = ec;
-		pthread_mutex_unlock(&ev->sched_lock);
-
-		cur = ec->v->id;
-		platform_set_thread_cpu(cur); /* whose APIC page the MMIO reaches */
-		r = x86emu_run(ec->cpu, ready > 1 ? ev->slice : EMU_SLICE);
-		switch (r) {
-		case X86EMU_LIMIT:
-		case X86EMU_STOPPED:
-		case X86EMU_IO_EXIT:
-			continue;
-		case X86EMU_SHUTDOWN: {
-			struct vcpu_exit se = { .type = VCPU_EXIT_SHUTDOWN };
-
-			vcpu_exit_handle(ec->v, &se);
-			continue;
-		}
-		case X86EMU_HLT:
-			break;
-		}
-		x86emu_get_regs(ec->cpu, &regs);
-		pthread_mutex_lock(&ev->sched_lock);
-		ec->halted = true;
-		ec->halt_if = regs.rflags & RFLAGS_IF;
-		pthread_mutex_unlock(&ev->sched_lock);
 	}
 }
 
