@@ -334,13 +334,16 @@ static uint64_t sb_rip(struct sandbox *s)
 	return r.rip;
 }
 
-int sandbox_run(struct sandbox *s, uint64_t max_insns, uint64_t stop_rip)
+/* Run until stop_rip (-1), a HLT in an exception stub (its vector), a
+ * stray HLT (258), shutdown (256), another stop (259) or a runaway (257):
+ * the first x86emu_run() call gets `first` instructions, every later one a
+ * single instruction. A REP string instruction may come back between
+ * iterations (RIP unchanged), which is allowed; anything that neither
+ * reaches stop_rip nor stops within the budget is a runaway. */
+static int sb_run_until(struct sandbox *s, uint64_t first, uint64_t max_insns, uint64_t stop_rip)
 {
-	/* One instruction per call: a REP string instruction may come back
-	 * between iterations (RIP unchanged), which is allowed; anything that
-	 * neither reaches stop_rip nor stops within the budget is a runaway. */
 	for (uint64_t n = 0; n < max_insns + 20000; n++) {
-		enum x86emu_stop why = x86emu_run(s->emu, 1);
+		enum x86emu_stop why = x86emu_run(s->emu, n ? 1 : first);
 		uint64_t rip = sb_rip(s);
 
 		if (rip == stop_rip && why != X86EMU_SHUTDOWN)
@@ -361,14 +364,11 @@ int sandbox_run(struct sandbox *s, uint64_t max_insns, uint64_t stop_rip)
 	return 257;
 }
 
-/* The same run with the form as one whole decoded block, so that run.c
- * takes its translated path (diffrun -b sets RINGVM_JIT_HOT=1): the
- * emulated copy ends the form with JMP $ (EB FE), a block ender that
- * changes no register or flag, and the first call runs the form and that
- * jump in one go; a form that branches over part of itself retires fewer
- * instructions, and the jump spins in place for the rest of the budget.
- * Whatever is left (a REP slice, a fault) goes on one instruction at a
- * time as sandbox_run() does. */
+int sandbox_run(struct sandbox *s, uint64_t max_insns, uint64_t stop_rip)
+{
+	return sb_run_until(s, 1, max_insns, stop_rip);
+}
+
 /* Fill the soft TLB for the data and stack pages, as a running program
  * would have, so that the translated memory forms take their inline hit
  * path (sandbox_load() flushes the TLB; x86emu_set_regs() does not): a
@@ -402,6 +402,14 @@ static void sb_warm_tlb(struct sandbox *s)
 	x86emu_set_regs(s->emu, &saved);
 }
 
+/* The same run with the form as one whole decoded block, so that run.c
+ * takes its translated path (diffrun -b sets RINGVM_JIT_HOT=1): the
+ * emulated copy ends the form with JMP $ (EB FE), a block ender that
+ * changes no register or flag, and the first call runs the form and that
+ * jump in one go; a form that branches over part of itself retires fewer
+ * instructions, and the jump spins in place for the rest of the budget.
+ * Whatever is left (a REP slice, a fault) goes on one instruction at a
+ * time as sandbox_run() does. */
 int sandbox_run_block(struct sandbox *s, uint64_t ninsn, uint64_t stop_rip)
 {
 	uint8_t *p = sandbox_ptr(s, stop_rip);
@@ -411,26 +419,7 @@ int sandbox_run_block(struct sandbox *s, uint64_t ninsn, uint64_t stop_rip)
 	sb_warm_tlb(s);
 	p[0] = 0xeb;
 	p[1] = 0xfe;
-	for (uint64_t n = 0; n < ninsn + 20000; n++) {
-		enum x86emu_stop why = x86emu_run(s->emu, n ? 1 : ninsn + 1);
-		uint64_t rip = sb_rip(s);
-
-		if (rip == stop_rip && why != X86EMU_SHUTDOWN)
-			return -1;
-		switch (why) {
-		case X86EMU_LIMIT:
-			continue;
-		case X86EMU_HLT:
-			if (rip >= SB_HANDLERS && rip < SB_HANDLERS + 0x1000)
-				return (int)((rip - SB_HANDLERS) / 16);
-			return 258;
-		case X86EMU_SHUTDOWN:
-			return 256;
-		default:
-			return 259;
-		}
-	}
-	return 257;
+	return sb_run_until(s, ninsn + 1, ninsn, stop_rip);
 }
 
 uint64_t sandbox_fault_rip(struct sandbox *s, int vec)
