@@ -22,31 +22,31 @@ def run(binary, *args, timeout):
     return r, r.stdout + r.stderr
 
 
-def test_diffrun():
-    # 1000 cases per form: about 10 s of CPU; `diffrun -n` and `-s` run
-    # more by hand.
-    r, out = run("diffrun", "-n", "1000", timeout=600)
+def diffrun(*args, per_form):
+    """Runs diffrun; it must report 0 mismatches, exit 0, cover at least
+    MIN_FORMS forms and run per_form cases of each. Returns (forms, cases)."""
+    r, out = run("diffrun", "-n", str(per_form), *args, timeout=600)
     m = re.search(r"^diff: (\d+) forms, (\d+) cases, (\d+) mismatches$", out, re.M)
     assert m, out[-4000:]
     forms, cases, mismatches = map(int, m.groups())
     print(m.group(0))
     assert mismatches == 0, out[-12000:]
     assert r.returncode == 0, out[-4000:]
-    assert forms >= MIN_FORMS, out[-4000:]
-    assert cases >= max(MIN_CASES, forms * 1000), out[-4000:]
+    assert forms >= MIN_FORMS and cases >= forms * per_form, out[-4000:]
+    return forms, cases
+
+
+def test_diffrun():
+    # 1000 cases per form: about 10 s of CPU; `diffrun -n` and `-s` run
+    # more by hand.
+    _, cases = diffrun(per_form=1000)
+    assert cases >= MIN_CASES
 
 
 def test_diffrun_cpl0():
     # The same user-level forms with the emulated side at CPL 0: supervisor
     # page walks and exception delivery without a stack switch.
-    r, out = run("diffrun", "-k", "-n", "300", "-s", "0x0c0de", timeout=600)
-    m = re.search(r"^diff: (\d+) forms, (\d+) cases, (\d+) mismatches$", out, re.M)
-    assert m, out[-4000:]
-    forms, cases, mismatches = map(int, m.groups())
-    print(m.group(0))
-    assert mismatches == 0, out[-12000:]
-    assert r.returncode == 0, out[-4000:]
-    assert forms >= MIN_FORMS and cases >= forms * 300, out[-4000:]
+    diffrun("-k", "-s", "0x0c0de", per_form=300)
 
 
 @pytest.mark.parametrize("cpl", [3, 0])
@@ -55,15 +55,7 @@ def test_diffrun_translated(cpl):
     # first run (src/cpu/x86/jit.c), so the translator's native forms,
     # register cache and lazy-flag records face the host CPU too. Planting
     # a wrong flag record for ADD in jit.c makes this fail by the hundreds.
-    args = ["-b", "-n", "400"] + (["-k", "-s", "0x0c0de"] if cpl == 0 else [])
-    r, out = run("diffrun", *args, timeout=600)
-    m = re.search(r"^diff: (\d+) forms, (\d+) cases, (\d+) mismatches$", out, re.M)
-    assert m, out[-4000:]
-    forms, cases, mismatches = map(int, m.groups())
-    print(m.group(0))
-    assert mismatches == 0, out[-12000:]
-    assert r.returncode == 0, out[-4000:]
-    assert forms >= MIN_FORMS and cases >= forms * 400, out[-4000:]
+    diffrun("-b", *(["-k", "-s", "0x0c0de"] if cpl == 0 else []), per_form=400)
 
 
 def test_decoder_lengths():
