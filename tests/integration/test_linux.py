@@ -410,27 +410,44 @@ def _host_sh(cmd):
     return r.stdout
 
 
-def test_two_cpus(tmp_path):
-    """--cpus 2: two processors, and two sha256sum loops pinned one to each
-    vCPU run side by side with correct results."""
-    _need_guest()
-    loops = 3
-    cmd = ("grep -c ^processor /proc/cpuinfo; cd /tmp; seq 1 200000 > a; "
-           "for c in 0 1; do (taskset -c $c sh -c 'for i in %s; do sha256sum a; done' > o$c; "
-           "echo loop$c=$?) & done; wait; cat o0 o1" % " ".join(str(i) for i in range(loops)))
-    status, out, err, secs = _oneshot(VMLINUZ, cmd, cpus=2)
-    print(f"\n--cpus 2: {secs:.1f} s")
+TWO_CPU_LOOPS = 3
+
+
+def _two_cpu_cmd(between=""):
+    """The guest command of the 2-vCPU tests: the processor count, then two
+    loops of TWO_CPU_LOOPS sha256sums pinned one to each vCPU; `between`
+    runs after both finished, before their output is printed."""
+    return ("grep -c ^processor /proc/cpuinfo; cd /tmp; seq 1 200000 > a; "
+            "for c in 0 1; do (taskset -c $c sh -c 'for i in %s; do sha256sum a; done' > o$c; "
+            "echo loop$c=$?) & done; wait; %scat o0 o1"
+            % (" ".join(str(i) for i in range(TWO_CPU_LOOPS)), between))
+
+
+def _check_two_cpus(status, out, err, markers=()):
+    """What _two_cpu_cmd() printed: 2 processors, both loops ended with 0,
+    every digest the host's and nothing else (but the lines in markers, which
+    `between` printed); the command and ringvm exited 0."""
     got, cmd_status = _cmd_output(out)
     assert got is not None, f"no {READY} ... RINGVM-CMD-EXIT in the output " \
                             f"(ringvm status {status}):\n{_tail(out)}\n{_tail(err, 1500)}"
-    lines = got.splitlines()
+    lines = [l for l in got.splitlines() if l not in markers]
     assert lines and lines[0] == "2", f"/proc/cpuinfo does not show 2 processors:\n{got}"
     assert sorted(l for l in lines if l.startswith("loop")) == ["loop0=0", "loop1=0"], got
     want = _host_sh("seq 1 200000 | sha256sum").split()[0] + "  a"
     sums = [l for l in lines if not l.startswith("loop")][1:]
-    assert sums == [want] * (2 * loops), f"expected {2 * loops} x {want!r}, got:\n{got}"
+    assert sums == [want] * (2 * TWO_CPU_LOOPS), \
+        f"expected {2 * TWO_CPU_LOOPS} x {want!r}, got:\n{got}"
     assert cmd_status == 0, got
     assert status == 0, f"ringvm exited with {status}\n{_tail(err, 1500)}"
+
+
+def test_two_cpus(tmp_path):
+    """--cpus 2: two processors, and two sha256sum loops pinned one to each
+    vCPU run side by side with correct results."""
+    _need_guest()
+    status, out, err, secs = _oneshot(VMLINUZ, _two_cpu_cmd(), cpus=2)
+    print(f"\n--cpus 2: {secs:.1f} s")
+    _check_two_cpus(status, out, err)
 
 
 def test_reboot_restarts_in_process(tmp_path):
@@ -536,27 +553,12 @@ def test_two_cpus_single_thread(tmp_path):
     thread sleeps), poweroff ends ringvm with 0 -- and the process never
     has per-vCPU threads, only the one that runs them all."""
     _need_guest()
-    loops = 3
-    cmd = ("grep -c ^processor /proc/cpuinfo; cd /tmp; seq 1 200000 > a; "
-           "for c in 0 1; do (taskset -c $c sh -c 'for i in %s; do sha256sum a; done' > o$c; "
-           "echo loop$c=$?) & done; wait; "
-           "echo IDLE-ST''ART; sleep 3; echo IDLE-E''ND; cat o0 o1"
-           % " ".join(str(i) for i in range(loops)))
+    cmd = _two_cpu_cmd("echo IDLE-ST''ART; sleep 3; echo IDLE-E''ND; ")
     argv = _argv(VMLINUZ, f'console=ttyS0 ringvm.cmd="{cmd}"', ONESHOT_TIMEOUT, 2) + \
         ["--vcpu-sched", "single"]
     status, out, err, seen, names = _watch_single(argv, ONESHOT_TIMEOUT + ONESHOT_GRACE,
                                                   ["IDLE-START", "IDLE-END"])
-    got, cmd_status = _cmd_output(out)
-    assert got is not None, f"no {READY} ... RINGVM-CMD-EXIT in the output " \
-                            f"(ringvm status {status}):\n{_tail(out)}\n{_tail(err, 1500)}"
-    lines = got.splitlines()
-    assert lines and lines[0] == "2", f"/proc/cpuinfo does not show 2 processors:\n{got}"
-    assert sorted(l for l in lines if l.startswith("loop")) == ["loop0=0", "loop1=0"], got
-    want = _host_sh("seq 1 200000 | sha256sum").split()[0] + "  a"
-    sums = [l for l in lines if l.endswith("  a")]
-    assert sums == [want] * (2 * loops), f"expected {2 * loops} x {want!r}, got:\n{got}"
-    assert cmd_status == 0, got
-    assert status == 0, f"ringvm exited with {status}\n{_tail(err, 1500)}"
+    _check_two_cpus(status, out, err, markers=("IDLE-START", "IDLE-END"))
     # vcpu.c names per-vCPU threads vcpuN, the single one "vcpus".
     assert "vcpus" in names, f"no thread named vcpus; saw {sorted(names)}"
     assert not any(re.fullmatch(r"vcpu\d+", n) for n in names), \
