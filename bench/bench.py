@@ -16,7 +16,6 @@ noisy neighbour hurts both alike) and the table shows medians:
 usage: bench.py [-n REPS] [--accel kvm|emu|both] [--qemu-machine microvm|pc]
                 [--out FILE]
 """
-import argparse
 import os
 import pathlib
 import re
@@ -24,7 +23,7 @@ import shutil
 import subprocess
 import sys
 
-from benchlib import median, ratio, watch
+from benchlib import arg_parser, median, ratio, watch
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RINGVM = pathlib.Path(os.environ.get("RINGVM", ROOT / "ringvm"))
@@ -147,12 +146,10 @@ def kvm_available():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-n", "--reps", type=int, default=5)
+    ap = arg_parser(__doc__, timeout=False, out_help="also write the tables to this file")
     ap.add_argument("--accel", choices=("kvm", "emu", "both"), default="both",
                     help="kvm: ringvm kvm vs qemu kvm; emu: ringvm emu vs qemu tcg")
     ap.add_argument("--qemu-machine", default="microvm", choices=("microvm", "pc"))
-    ap.add_argument("--out", help="also write the tables to this file")
     args = ap.parse_args()
 
     if not RINGVM.exists():

@@ -1,5 +1,6 @@
 """What the benchmarks share: running a VMM while watching its console for
 markers, and the statistics they print."""
+import argparse
 import os
 import pathlib
 import select
@@ -83,3 +84,15 @@ def report(header, body, out=None):
         pathlib.Path(out).parent.mkdir(parents=True, exist_ok=True)
         pathlib.Path(out).write_text(text)
     return text
+
+
+def arg_parser(doc, timeout=True, out_help="also write the table to this file"):
+    """The options every benchmark takes: -n/--reps, --timeout (per run) and
+    --out; the script adds its own."""
+    ap = argparse.ArgumentParser(description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", "--reps", type=int, default=5)
+    if timeout:
+        ap.add_argument("--timeout", type=int, default=300, help="per run, seconds (default 300)")
+    ap.add_argument("--out", help=out_help)
+    return ap

@@ -39,7 +39,6 @@ usage: boot.py [-n REPS] [--timeout SECONDS] [--mib N] [--out FILE]
 (--accel and --qemu-machine as for bench/run.sh: this benchmark is emu vs
 TCG only, and --qemu-machine restricts the QEMU rows to that machine.)
 """
-import argparse
 import hashlib
 import os
 import pathlib
@@ -49,7 +48,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import median, ratio, watch, report
+from benchlib import arg_parser, median, ratio, watch, report
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RINGVM = pathlib.Path(os.environ.get("RINGVM", ROOT / "ringvm"))
@@ -208,14 +207,10 @@ def table(cfgs, results, retried, mib):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-n", "--reps", type=int, default=5)
-    ap.add_argument("--timeout", type=int, default=300, help="per run, seconds (default 300)")
+    ap = arg_parser(__doc__)
     ap.add_argument("--mib", type=int, default=64, help="size hashed in the guest (default 64)")
     ap.add_argument("--accel", choices=("kvm", "emu", "both"), default="both")
     ap.add_argument("--qemu-machine", choices=("microvm", "pc"), default=None)
-    ap.add_argument("--out", help="also write the table to this file")
     args = ap.parse_args()
 
     if args.accel == "kvm":

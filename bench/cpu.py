@@ -23,7 +23,6 @@ across VMMs, or the benchmark fails instead of printing a time.
 
 usage: cpu.py [-n REPS] [--timeout SECONDS] [--out FILE]
 """
-import argparse
 import os
 import pathlib
 import re
@@ -32,7 +31,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import median, ratio, watch, report
+from benchlib import arg_parser, median, ratio, watch, report
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RINGVM = pathlib.Path(os.environ.get("RINGVM", ROOT / "ringvm"))
@@ -100,13 +99,9 @@ def fmt(v, unit):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-n", "--reps", type=int, default=5)
-    ap.add_argument("--timeout", type=int, default=300, help="per run, seconds (default 300)")
+    ap = arg_parser(__doc__)
     ap.add_argument("--accel", choices=("kvm", "emu", "both"), default="both")
     ap.add_argument("--qemu-machine", choices=("microvm", "pc"), default=None)
-    ap.add_argument("--out", help="also write the table to this file")
     args = ap.parse_args()
 
     if args.accel == "kvm":

@@ -43,14 +43,13 @@ configuration of 2-vCPU single.
 usage: smp.py [-n REPS] [--timeout SECONDS] [--mib N] [--rounds N]
               [--forks N] [--idle S] [--slices LIST] [--out FILE]
 """
-import argparse
 import hashlib
 import os
 import pathlib
 import re
 import sys
 
-from benchlib import median, ratio, watch, report
+from benchlib import arg_parser, median, ratio, watch, report
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RINGVM = pathlib.Path(os.environ.get("RINGVM", ROOT / "ringvm"))
@@ -228,17 +227,13 @@ def table(cfgs, results, args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-n", "--reps", type=int, default=5)
-    ap.add_argument("--timeout", type=int, default=300, help="per run, seconds (default 300)")
+    ap = arg_parser(__doc__)
     ap.add_argument("--mib", type=int, default=8, help="file hashed by each job (default 8)")
     ap.add_argument("--rounds", type=int, default=3, help="sha256sum runs per job (default 3)")
     ap.add_argument("--forks", type=int, default=300, help="fork+exec per job (default 300)")
     ap.add_argument("--idle", type=int, default=5, help="idle phase, seconds (default 5)")
     ap.add_argument("--slices", default="",
                     help="extra 2-vCPU single rows with these slices, e.g. 20000,200000")
-    ap.add_argument("--out", help="also write the table to this file")
     args = ap.parse_args()
     args.slices = [int(s) for s in args.slices.split(",") if s]
 
