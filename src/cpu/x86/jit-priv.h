@@ -81,6 +81,10 @@ void jit_emit_zext(struct jctx *x, int size, int dst, int src);
 /* ALU form o on host registers hd, hs (H_NONE: immediate). */
 void jit_emit_alu(struct jctx *x, const struct jop *o, int hd, int hs);
 
+/* The soft-TLB index (times 5) and tag key of linear address lin. */
+void jit_emit_tlb_key(struct jctx *x, int lin, int idx, int key);
+/* insn_rip and RIP stored and rdi = c, before a C call that can fault. */
+void jit_emit_fault_point(struct jctx *x, uint64_t rip, uint64_t next);
 /* The record's handler, insn_rip and RIP stored first. */
 void jit_emit_handler(struct jctx *x, const struct x86_insn *i, uint64_t rip, uint64_t next);
 /* Leave after the instruction if it wrote cached code. */
@@ -98,7 +102,7 @@ void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop 
 void jit_emit_call(struct jctx *x, const struct x86_insn *i, const struct jop *o,
 		   uint64_t rip, uint64_t next, unsigned k, bool last);
 void jit_emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t rip,
-		  uint64_t next, unsigned k, bool last, int cpl);
+		  uint64_t next, unsigned k, bool last);
 void jit_emit_jcc(struct jctx *x, const struct jop *o, unsigned k);
 void jit_emit_cmov_setcc(struct jctx *x, const struct jop *o);
 

@@ -516,7 +516,7 @@ x86_jit_fn x86_jit_compile(struct x86_jit *j, const struct x86_insn *ins, unsign
 		else if (o->kind == K_JMP)
 			jit_emit_exit(&x, o->imm, k + 1);
 		else if (o->kind >= K_LOAD && o->kind <= K_ALU_M)
-			jit_emit_mem(&x, i, o, pc, next, k, k == n - 1, cpl);
+			jit_emit_mem(&x, i, o, pc, next, k, k == n - 1);
 		else if (o->kind == K_CMOV || o->kind == K_SETCC)
 			jit_emit_cmov_setcc(&x, o);
 		else if (o->kind == K_INCDEC && o->live && !x.hf_ok)

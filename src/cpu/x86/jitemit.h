@@ -102,28 +102,6 @@ static inline void j_store(struct jbuf *j, int size, int reg, int32_t disp)
 	j_rm(j, size, 0x89, reg, disp);
 }
 
-/* mov qword [r15 + disp], v: one instruction when v fits a sign-extended
- * imm32, else through rax. */
-static inline void j_store_imm64(struct jbuf *j, int32_t disp, uint64_t v)
-{
-	if (fits_s32(v)) {
-		j_rm(j, 8, 0xc7, 0, disp);
-		jb4(j, (uint32_t)v);
-	} else {
-		j_rex(j, true, 0, 0, H_AX, false);
-		jb1(j, 0xb8);
-		jb8(j, v);
-		j_store(j, 8, H_AX, disp);
-	}
-}
-
-static inline void j_store_imm16(struct jbuf *j, int32_t disp, uint16_t v)
-{
-	j_rm(j, 2, 0xc7, 0, disp);
-	jb1(j, v & 0xff);
-	jb1(j, v >> 8);
-}
-
 /* reg = v (size 4 zero-extends, size 8 the whole value). */
 static inline void j_mov_imm(struct jbuf *j, int size, int reg, uint64_t v)
 {
@@ -141,6 +119,26 @@ static inline void j_mov_imm(struct jbuf *j, int size, int reg, uint64_t v)
 	j_rex(j, false, 0, 0, reg, false);
 	jb1(j, 0xb8 | (reg & 7));
 	jb4(j, (uint32_t)v);
+}
+
+/* mov qword [r15 + disp], v: one instruction when v fits a sign-extended
+ * imm32, else through rax. */
+static inline void j_store_imm64(struct jbuf *j, int32_t disp, uint64_t v)
+{
+	if (fits_s32(v)) {
+		j_rm(j, 8, 0xc7, 0, disp);
+		jb4(j, (uint32_t)v);
+	} else {
+		j_mov_imm(j, 8, H_AX, v);
+		j_store(j, 8, H_AX, disp);
+	}
+}
+
+static inline void j_store_imm16(struct jbuf *j, int32_t disp, uint16_t v)
+{
+	j_rm(j, 2, 0xc7, 0, disp);
+	jb1(j, v & 0xff);
+	jb1(j, v >> 8);
 }
 
 /* Group 1 with an immediate (81 /ext), ext 0..7 = ADD OR ADC SBB AND SUB
@@ -161,9 +159,7 @@ static inline void j_cmp_mem_imm64(struct jbuf *j, int32_t disp, uint64_t v)
 		j_rm(j, 8, 0x81, 7, disp);
 		jb4(j, (uint32_t)v);
 	} else {
-		j_rex(j, true, 0, 0, H_AX, false);
-		jb1(j, 0xb8);
-		jb8(j, v);
+		j_mov_imm(j, 8, H_AX, v);
 		j_rm(j, 8, 0x39, H_AX, disp);
 	}
 }
@@ -172,11 +168,19 @@ static inline void j_cmp_mem_imm64(struct jbuf *j, int32_t disp, uint64_t v)
  * site on its own, so this predicts as well as a direct call). */
 static inline void j_call(struct jbuf *j, const void *fn)
 {
-	j_rex(j, true, 0, 0, H_AX, false);
-	jb1(j, 0xb8);
-	jb8(j, (uint64_t)(uintptr_t)fn);
+	j_mov_imm(j, 8, H_AX, (uint64_t)(uintptr_t)fn);
 	jb1(j, 0xff);
 	jb1(j, 0xd0);
+}
+
+/* ModRM+SIB for [r15 + idx*8 + disp32], reg field `reg` (the caller's
+ * REX carries reg's and idx's high bits): an entry of c->tlb, whose
+ * 40-byte entries sit idx*8 bytes in when idx = index * 5. */
+static inline void j_tlb_operand(struct jbuf *b, int reg, int idx, int32_t disp)
+{
+	jb1(b, 0x80 | (reg & 7) << 3 | 4);
+	jb1(b, 3 << 6 | (idx & 7) << 3 | (H_CPU & 7));
+	jb4(b, (uint32_t)disp);
 }
 
 /* Jcc rel32 / JMP rel32 with the displacement patched later: returns

@@ -105,13 +105,6 @@ void jit_emit_return(struct jctx *x, unsigned retired, bool go_on)
 		jb1(&x->b, epilogue[k]);
 }
 
-static void j_mov_rax_ptr(struct jbuf *b, int reg, const void *p)
-{
-	j_rex(b, true, 0, 0, reg, false);
-	jb1(b, 0xb8 | (reg & 7));
-	jb8(b, (uint64_t)(uintptr_t)p);
-}
-
 /* An exit through a link slot (see jit.h), registers written back and
  * c->rip stored already. A static slot serves an exit to `rip` in the
  * block's own page. A dynamic one (an indirect branch) caches the last
@@ -120,6 +113,34 @@ static void j_mov_rax_ptr(struct jbuf *b, int reg, const void *p)
  * are chain()'s in run.c that can change between blocks; the rest (halt,
  * interrupt shadow, TF, mode, CPL) change only through instructions that
  * end a block with a return to run.c. */
+/* idx = the soft-TLB index of linear address `lin` times 5 (see
+ * j_tlb_operand; idx is rax or rcx: LEA's base cannot be rbp/r13 without a
+ * displacement), key = its page | valid | the user tag at this CPL: what
+ * mmu.c's tag for the page holds (system.h). */
+void jit_emit_tlb_key(struct jctx *x, int lin, int idx, int key)
+{
+	j_rr(&x->b, 8, 0x89, lin, idx);
+	j_rr(&x->b, 8, 0xc1, 5, idx);                        /* shr idx, 12 */
+	jb1(&x->b, 12);
+	j_rr(&x->b, 4, 0x0fb6, idx, idx);                    /* movzx idx32, idx8 */
+	j_rex(&x->b, true, idx, idx, idx, false);            /* lea idx, [idx+idx*4] */
+	jb1(&x->b, 0x8d);
+	jb1(&x->b, (idx & 7) << 3 | 4);
+	jb1(&x->b, 2 << 6 | (idx & 7) << 3 | (idx & 7));
+	j_rr(&x->b, 8, 0x89, lin, key);
+	j_alu_ri(&x->b, 8, 4, key, 0xfffff000u);
+	j_alu_ri(&x->b, 8, 1, key, (uint32_t)(TLB_VALID | (x->cpl == 3 ? TLB_USERTAG : 0)));
+}
+
+/* insn_rip and RIP stored, rdi = the vCPU: what a C call that can fault
+ * needs (the caller has written the registers back). */
+void jit_emit_fault_point(struct jctx *x, uint64_t rip, uint64_t next)
+{
+	j_store_imm64(&x->b, OFF_IRIP, rip);
+	j_store_imm64(&x->b, OFF_RIP, next);
+	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);                   /* mov rdi, r15 */
+}
+
 static void emit_link(struct jctx *x, uint64_t rip, unsigned retired, bool dyn)
 {
 	const struct x86_jit_env *e = x->env;
@@ -138,7 +159,7 @@ static void emit_link(struct jctx *x, uint64_t rip, unsigned retired, bool dyn)
 		return;
 	}
 	emit_count(x, retired);
-	j_mov_rax_ptr(&x->b, H_DX, slot);                   /* rdx = slot */
+	j_mov_imm(&x->b, 8, H_DX, (uint64_t)(uintptr_t)(slot));                   /* rdx = slot */
 	if (dyn) {
 		j_load(&x->b, 8, H_SI, OFF_RIP);
 		jb1(&x->b, 0x48); jb1(&x->b, 0x3b); jb1(&x->b, 0x72); jb1(&x->b, 0x18); /* cmp rsi, [rdx+24] */
@@ -148,27 +169,22 @@ static void emit_link(struct jctx *x, uint64_t rip, unsigned retired, bool dyn)
 	j_rr(&x->b, 8, 0x85, H_AX, H_AX);                   /* test rax, rax */
 	out[no++] = j_jcc_fwd(&x->b, 4);                    /* jz */
 	if (dyn) {
-		/* rcx = TLB index * 5; the code tag for rsi's page, then
-		 * the entry's physical page against the slot's. */
-		j_rr(&x->b, 8, 0x89, H_SI, H_CX);
-		j_rr(&x->b, 8, 0xc1, 5, H_CX);
-		jb1(&x->b, 12);
-		jb1(&x->b, 0x0f); jb1(&x->b, 0xb6); jb1(&x->b, 0xc9);               /* movzx ecx, cl */
-		jb1(&x->b, 0x48); jb1(&x->b, 0x8d); jb1(&x->b, 0x0c); jb1(&x->b, 0x89); /* lea rcx, [rcx+rcx*4] */
-		j_rr(&x->b, 8, 0x89, H_SI, H_DI);
-		j_alu_ri(&x->b, 8, 4, H_DI, 0xfffff000u);
-		j_alu_ri(&x->b, 8, 1, H_DI, (uint32_t)(TLB_VALID | (x->cpl == 3 ? TLB_USERTAG : 0)));
-		jb1(&x->b, 0x49); jb1(&x->b, 0x3b); jb1(&x->b, 0xbc); jb1(&x->b, 0xcf); /* cmp rdi, tag_x */
-		jb4(&x->b, (uint32_t)(tlb + (int32_t)offsetof(struct x86_tlb_entry, tag_x)));
+		/* The code tag for rsi's page, then the entry's physical
+		 * page against the slot's. */
+		jit_emit_tlb_key(x, H_SI, H_CX, H_DI);
+		j_rex(&x->b, true, H_DI, H_CX, H_CPU, false);       /* cmp rdi, tag_x */
+		jb1(&x->b, 0x3b);
+		j_tlb_operand(&x->b, H_DI, H_CX, tlb + (int32_t)offsetof(struct x86_tlb_entry, tag_x));
 		out[no++] = j_jcc_fwd(&x->b, 5);
-		jb1(&x->b, 0x49); jb1(&x->b, 0x8b); jb1(&x->b, 0xbc); jb1(&x->b, 0xcf); /* mov rdi, phys */
-		jb4(&x->b, (uint32_t)(tlb + (int32_t)offsetof(struct x86_tlb_entry, phys)));
+		j_rex(&x->b, true, H_DI, H_CX, H_CPU, false);       /* mov rdi, phys */
+		jb1(&x->b, 0x8b);
+		j_tlb_operand(&x->b, H_DI, H_CX, tlb + (int32_t)offsetof(struct x86_tlb_entry, phys));
 		j_alu_ri(&x->b, 8, 4, H_DI, 0xfffff000u);
 		jb1(&x->b, 0x48); jb1(&x->b, 0x3b); jb1(&x->b, 0x7a); jb1(&x->b, 0x20); /* cmp rdi, [rdx+32] */
 		out[no++] = j_jcc_fwd(&x->b, 5);
 		jb1(&x->b, 0x48); jb1(&x->b, 0x8b); jb1(&x->b, 0x4a); jb1(&x->b, 0x28); /* mov rcx, [rdx+40] */
 	} else {
-		j_mov_rax_ptr(&x->b, H_CX, e->page_gen);
+		j_mov_imm(&x->b, 8, H_CX, (uint64_t)(uintptr_t)(e->page_gen));
 	}
 	jb1(&x->b, 0x8b); jb1(&x->b, 0x09);                 /* mov ecx, [rcx]: generation */
 	jb1(&x->b, 0x3b); jb1(&x->b, 0x4a); jb1(&x->b, 0x08); /* cmp ecx, [rdx+8] */
@@ -181,24 +197,24 @@ static void emit_link(struct jctx *x, uint64_t rip, unsigned retired, bool dyn)
 	j_load(&x->b, 8, H_CX, OFF_ICOUNT);                 /* rcx = icount + n */
 	jb1(&x->b, 0x8b); jb1(&x->b, 0x72); jb1(&x->b, 0x0c); /* mov esi, [rdx+12] */
 	j_rr(&x->b, 8, 0x01, H_SI, H_CX);                   /* add rcx, rsi */
-	j_mov_rax_ptr(&x->b, H_SI, e->icount_stop);
+	j_mov_imm(&x->b, 8, H_SI, (uint64_t)(uintptr_t)(e->icount_stop));
 	jb1(&x->b, 0x48); jb1(&x->b, 0x3b); jb1(&x->b, 0x0e); /* cmp rcx, [rsi] */
 	out[no++] = j_jcc_fwd(&x->b, 7);                    /* ja */
-	j_mov_rax_ptr(&x->b, H_CX, e->code_epoch);
+	j_mov_imm(&x->b, 8, H_CX, (uint64_t)(uintptr_t)(e->code_epoch));
 	jb1(&x->b, 0x48); jb1(&x->b, 0x8b); jb1(&x->b, 0x09); /* mov rcx, [rcx] */
-	j_mov_rax_ptr(&x->b, H_SI, e->epoch_seen);
+	j_mov_imm(&x->b, 8, H_SI, (uint64_t)(uintptr_t)(e->epoch_seen));
 	jb1(&x->b, 0x48); jb1(&x->b, 0x3b); jb1(&x->b, 0x0e); /* cmp rcx, [rsi] */
 	out[no++] = j_jcc_fwd(&x->b, 5);
 	jb1(&x->b, 0x48); jb1(&x->b, 0x8b); jb1(&x->b, 0x4a); jb1(&x->b, 0x10); /* mov rcx, [rdx+16] */
-	j_mov_rax_ptr(&x->b, H_SI, e->running);
+	j_mov_imm(&x->b, 8, H_SI, (uint64_t)(uintptr_t)(e->running));
 	jb1(&x->b, 0x48); jb1(&x->b, 0x89); jb1(&x->b, 0x0e); /* mov [rsi], rcx */
 	j_load(&x->b, 8, H_CX, OFF_RIP);
-	j_mov_rax_ptr(&x->b, H_SI, e->running_rip);
+	j_mov_imm(&x->b, 8, H_SI, (uint64_t)(uintptr_t)(e->running_rip));
 	jb1(&x->b, 0x48); jb1(&x->b, 0x89); jb1(&x->b, 0x0e); /* mov [rsi], rcx */
 	jb1(&x->b, 0xff); jb1(&x->b, 0xe0);                 /* jmp rax */
 	for (int k = 0; k < no; k++)
 		j_patch(&x->b, out[k]);
-	j_mov_rax_ptr(&x->b, H_SI, e->last_exit);           /* run.c may fill it */
+	j_mov_imm(&x->b, 8, H_SI, (uint64_t)(uintptr_t)(e->last_exit));           /* run.c may fill it */
 	jb1(&x->b, 0x48); jb1(&x->b, 0x89); jb1(&x->b, 0x16); /* mov [rsi], rdx */
 	j_mov_imm(&x->b, 4, H_AX, 1);
 	for (size_t k = 0; k < sizeof(epilogue); k++)
@@ -496,9 +512,7 @@ void jit_emit_native(struct jctx *x, const struct x86_insn *i, const struct jop 
  * the registers back). */
 void jit_emit_handler(struct jctx *x, const struct x86_insn *i, uint64_t rip, uint64_t next)
 {
-	j_store_imm64(&x->b, OFF_IRIP, rip);
-	j_store_imm64(&x->b, OFF_RIP, next);
-	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);          /* mov rdi, r15 */
+	jit_emit_fault_point(x, rip, next);
 	j_mov_imm(&x->b, 8, H_SI, (uint64_t)(uintptr_t)i);
 	j_call(&x->b, (const void *)i->fn);
 }

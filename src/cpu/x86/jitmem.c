@@ -22,15 +22,6 @@
 #include "cpu/x86/isa.h"
 #include "cpu/x86/jit-priv.h"
 
-/* [r15 + rax*8 + disp32] as ModRM+SIB for reg field `reg`: the soft TLB
- * entry rax*8 bytes into c->tlb (40-byte entries, rax = index * 5). */
-static void j_tlb_operand(struct jbuf *b, int reg, int32_t disp)
-{
-	jb1(b, 0x80 | (reg & 7) << 3 | 4);
-	jb1(b, 3 << 6 | (H_AX & 7) << 3 | (H_CPU & 7));
-	jb4(b, (uint32_t)disp);
-}
-
 /* ModRM+SIB for [rcx + rsi], reg field `reg` (the host address). */
 static void j_host_operand(struct jbuf *b, int reg)
 {
@@ -61,7 +52,7 @@ static void emit_address(struct jctx *x, const struct x86_insn *i, uint64_t next
 
 /* The inline hit test for `size` bytes at linear rsi: rcx = the addend,
  * or a jump to one of the returned patch points (the miss path). */
-static int emit_tlb(struct jctx *x, bool write, unsigned size, int cpl, uint8_t **miss)
+static int emit_tlb(struct jctx *x, bool write, unsigned size, uint8_t **miss)
 {
 	const int32_t tlb = (int32_t)offsetof(struct x86_cpu, tlb);
 	const int32_t tag = write ? (int32_t)offsetof(struct x86_tlb_entry, tag_w)
@@ -74,26 +65,19 @@ static int emit_tlb(struct jctx *x, bool write, unsigned size, int cpl, uint8_t 
 		j_alu_ri(&x->b, 4, 7, H_AX, 0x1000 - size);
 		miss[n++] = j_jcc_fwd(&x->b, 7);   /* ja */
 	}
-	j_rr(&x->b, 8, 0x89, H_SI, H_AX);      /* rax = ((lin >> 12) & 255) * 5 */
-	j_rr(&x->b, 8, 0xc1, 5, H_AX);
-	jb1(&x->b, 12);
-	jb1(&x->b, 0x0f); jb1(&x->b, 0xb6); jb1(&x->b, 0xc0);          /* movzx eax, al */
-	jb1(&x->b, 0x48); jb1(&x->b, 0x8d); jb1(&x->b, 0x04); jb1(&x->b, 0x80); /* lea rax, [rax+rax*4] */
-	j_rr(&x->b, 8, 0x89, H_SI, H_CX);      /* rcx = page | valid | user */
-	j_alu_ri(&x->b, 8, 4, H_CX, 0xfffff000u);
-	j_alu_ri(&x->b, 8, 1, H_CX, (uint32_t)(TLB_VALID | (cpl == 3 ? TLB_USERTAG : 0)));
+	jit_emit_tlb_key(x, H_SI, H_AX, H_CX);     /* rax = index * 5, rcx = key */
 	j_rex(&x->b, true, H_CX, H_AX, H_CPU, false);   /* cmp rcx, tag */
 	jb1(&x->b, 0x3b);
-	j_tlb_operand(&x->b, H_CX, tlb + tag);
+	j_tlb_operand(&x->b, H_CX, H_AX, tlb + tag);
 	miss[n++] = j_jcc_fwd(&x->b, 5);       /* jne */
 	j_rex(&x->b, false, 0, H_AX, H_CPU, false);     /* test byte phys, MMIO */
 	jb1(&x->b, 0xf6);
-	j_tlb_operand(&x->b, 0, tlb + (int32_t)offsetof(struct x86_tlb_entry, phys));
+	j_tlb_operand(&x->b, 0, H_AX, tlb + (int32_t)offsetof(struct x86_tlb_entry, phys));
 	jb1(&x->b, (unsigned)TLB_MMIO);
 	miss[n++] = j_jcc_fwd(&x->b, 5);       /* jnz */
 	j_rex(&x->b, true, H_CX, H_AX, H_CPU, false);   /* rcx = addend */
 	jb1(&x->b, 0x8b);
-	j_tlb_operand(&x->b, H_CX, tlb + (int32_t)offsetof(struct x86_tlb_entry, addend));
+	j_tlb_operand(&x->b, H_CX, H_AX, tlb + (int32_t)offsetof(struct x86_tlb_entry, addend));
 	return n;
 }
 
@@ -112,9 +96,7 @@ static void emit_miss(struct jctx *x, uint8_t **miss, int n, uint64_t rip, uint6
 	for (int k = 0; k < n; k++)
 		j_patch(&x->b, miss[k]);
 	jit_rc_flush(x, false);
-	j_store_imm64(&x->b, OFF_IRIP, rip);
-	j_store_imm64(&x->b, OFF_RIP, next);
-	j_rr(&x->b, 8, 0x89, H_CPU, H_DI);
+	jit_emit_fault_point(x, rip, next);
 	j_mov_imm(&x->b, 4, H_SI, (uint32_t)seg);
 	j_mov_imm(&x->b, 4, H_CX, size);
 }
@@ -135,10 +117,10 @@ static void emit_rsp_add(struct jctx *x, int hsp, int32_t delta)
 
 /* A load of `size` bytes (zero-extended) into host register hv. */
 static void emit_load(struct jctx *x, const struct x86_insn *i, uint64_t rip, uint64_t next,
-		      int cpl, int seg, unsigned size, int hv)
+		      int seg, unsigned size, int hv)
 {
 	uint8_t *miss[4], *done;
-	int n = emit_tlb(x, false, size, cpl, miss);
+	int n = emit_tlb(x, false, size, miss);
 
 	if (size >= 4) {
 		j_rex(&x->b, size == 8, hv, H_SI, H_CX, false);
@@ -159,10 +141,10 @@ static void emit_load(struct jctx *x, const struct x86_insn *i, uint64_t rip, ui
 /* A store of `size` bytes of hv (H_NONE: imm, sign-extended), then
  * RSP += rsp_delta when hsp is given. */
 static void emit_store(struct jctx *x, uint64_t rip, uint64_t next, unsigned k, bool last,
-		       int cpl, int seg, unsigned size, int hv, uint64_t imm, int hsp, int32_t rsp_delta)
+		       int seg, unsigned size, int hv, uint64_t imm, int hsp, int32_t rsp_delta)
 {
 	uint8_t *miss[4], *done;
-	int n = emit_tlb(x, true, size, cpl, miss);
+	int n = emit_tlb(x, true, size, miss);
 
 	if (hv == H_NONE) {
 		j_rex(&x->b, size == 8, 0, H_SI, H_CX, false);
@@ -195,13 +177,13 @@ static void emit_store(struct jctx *x, uint64_t rip, uint64_t next, unsigned k, 
 /* RET: rdx = [rsp]; canonical, else the handler raises #GP (nothing has
  * changed yet); RSP += 8; leave for run.c with RIP = rdx. */
 static void emit_ret(struct jctx *x, const struct x86_insn *i, uint64_t rip, uint64_t next,
-		     unsigned k, int cpl, int hsp)
+		     unsigned k, int hsp)
 {
 	uint8_t *bad;
 
 	j_rr(&x->b, 8, 0x89, hsp, H_DX);
 	j_rr(&x->b, 8, 0x89, H_DX, H_SI);
-	emit_load(x, i, rip, next, cpl, S_SS, 8, H_DX);
+	emit_load(x, i, rip, next, S_SS, 8, H_DX);
 	j_rr(&x->b, 8, 0x89, H_DX, H_AX);      /* rax >> 47 is 0 or -1 */
 	j_rr(&x->b, 8, 0xc1, 7, H_AX);
 	jb1(&x->b, 47);
@@ -219,7 +201,7 @@ static void emit_ret(struct jctx *x, const struct x86_insn *i, uint64_t rip, uin
 }
 
 void jit_emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o, uint64_t rip,
-		  uint64_t next, unsigned k, bool last, int cpl)
+		  uint64_t next, unsigned k, bool last)
 {
 	int hb = H_NONE, hi = H_NONE, hv = H_NONE, hsp;
 
@@ -230,7 +212,7 @@ void jit_emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o,
 		j_rr(&x->b, 8, 0x89, hsp, H_DX);
 		j_alu_ri(&x->b, 8, 5, H_DX, 8);    /* rdx = rsp - 8 */
 		j_rr(&x->b, 8, 0x89, H_DX, H_SI);
-		emit_store(x, rip, next, k, last, cpl, S_SS, 8, hv, 0, hsp, -8);
+		emit_store(x, rip, next, k, last, S_SS, 8, hv, 0, hsp, -8);
 		jit_rc_dirty(x, R_SP);
 		x->hf_ok = false;
 		return;
@@ -239,7 +221,7 @@ void jit_emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o,
 		hv = jit_rc_get(x, o->dst, false);
 		j_rr(&x->b, 8, 0x89, hsp, H_DX);
 		j_rr(&x->b, 8, 0x89, H_DX, H_SI);
-		emit_load(x, i, rip, next, cpl, S_SS, 8, hv);
+		emit_load(x, i, rip, next, S_SS, 8, hv);
 		emit_rsp_add(x, hsp, 8);
 		jit_rc_dirty(x, R_SP);
 		jit_rc_dirty(x, o->dst);
@@ -251,12 +233,12 @@ void jit_emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o,
 		j_alu_ri(&x->b, 8, 5, H_DX, 8);
 		j_rr(&x->b, 8, 0x89, H_DX, H_SI);
 		j_mov_imm(&x->b, 8, H_R9, next);   /* the return address */
-		emit_store(x, rip, next, k, true, cpl, S_SS, 8, H_R9, 0, hsp, -8);
+		emit_store(x, rip, next, k, true, S_SS, 8, H_R9, 0, hsp, -8);
 		jit_rc_dirty(x, R_SP);
 		jit_emit_exit(x, o->imm, k + 1);
 		return;
 	case K_RET:
-		emit_ret(x, i, rip, next, k, cpl, jit_rc_get(x, R_SP, true));
+		emit_ret(x, i, rip, next, k, jit_rc_get(x, R_SP, true));
 		return;
 	default:
 		break;
@@ -269,11 +251,11 @@ void jit_emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o,
 		if (o->src != NO_REG)
 			hv = jit_rc_get(x, o->src, true);
 		emit_address(x, i, next, hb, hi);
-		emit_store(x, rip, next, k, last, cpl, i->seg, o->msize, hv, o->imm, H_NONE, 0);
+		emit_store(x, rip, next, k, last, i->seg, o->msize, hv, o->imm, H_NONE, 0);
 	} else if (o->kind == K_LOAD) {
 		hv = jit_rc_get(x, o->dst, false);
 		emit_address(x, i, next, hb, hi);
-		emit_load(x, i, rip, next, cpl, i->seg, o->msize, hv);
+		emit_load(x, i, rip, next, i->seg, o->msize, hv);
 		jit_rc_dirty(x, o->dst);
 	} else {                                   /* K_ALU_M */
 		int hr = H_NONE;
@@ -281,7 +263,7 @@ void jit_emit_mem(struct jctx *x, const struct x86_insn *i, const struct jop *o,
 		if (o->ext ? o->src != NO_REG : true)
 			hr = jit_rc_get(x, o->ext ? o->src : o->dst, true);
 		emit_address(x, i, next, hb, hi);
-		emit_load(x, i, rip, next, cpl, i->seg, o->msize, H_DX);
+		emit_load(x, i, rip, next, i->seg, o->msize, H_DX);
 		if (o->ext)
 			jit_emit_alu(x, o, H_DX, hr);   /* CMP/TEST [m], r/imm */
 		else

@@ -445,7 +445,7 @@ static unsigned fault_retired(struct x86_cpu *c, const struct dcache *dc)
 
 /* The same for one instruction, traced (--trace runs one at a time). */
 static __attribute__((noinline))
-unsigned block_exec_trace(struct x86_cpu *c, struct dcache *dc, const struct dblock *b)
+void block_exec_trace(struct x86_cpu *c, struct dcache *dc, const struct dblock *b)
 {
 	const struct x86_insn *ins = &b->insn[0];
 	uint64_t next = (c->rip + ins->len) & x86_mask(c->code_size);
@@ -456,7 +456,6 @@ unsigned block_exec_trace(struct x86_cpu *c, struct dcache *dc, const struct dbl
 	trace_insn(c, ins);
 	ins->fn(c, ins);
 	c->icount++;
-	return 1;
 }
 
 /* Translate b, which is about to run whole at c->rip. When the code
@@ -504,14 +503,23 @@ static __attribute__((noinline)) void jit_build(struct x86_cpu *c, struct dcache
 		b->hits = 255;
 }
 
-/* Run a whole block, translated when it is hot. A translation bakes in
- * its RIP (an alias mapping of the same physical code runs interpreted)
- * and the CPL of its soft-TLB tags, and it takes branches without the CS
- * limit check of legacy modes, so it runs only where that check cannot
- * fail (64-bit code or a 4 GiB CS) and without CPL-3 alignment checking
- * (x86_tlb_fast() leaves those accesses to mmu.c); a linked jump stays
- * in the page, so legacy-mode CS must also start at 0 for RIP pages to be
- * linear pages. The bookkeeping around it is block_exec()'s.
+/* Whether b's translation may run now. It bakes in its RIP (an alias
+ * mapping of the same physical code runs interpreted) and the CPL of its
+ * soft-TLB tags, and it takes branches without the CS limit check of
+ * legacy modes, so it runs only where that check cannot fail (64-bit code
+ * or a 4 GiB CS) and without CPL-3 alignment checking (x86_tlb_fast()
+ * leaves those accesses to mmu.c); a linked jump stays in the page, so
+ * legacy-mode CS must also start at 0 for RIP pages to be linear pages. */
+static inline bool jit_runnable(const struct x86_cpu *c, const struct dblock *b)
+{
+	return b->jit && c->rip == b->jit_rip && c->cpl == b->jit_cpl &&
+	       (c->mode == MODE_LONG ||
+		(c->seg[S_CS].limit == 0xffffffffu && c->seg[S_CS].base == 0)) &&
+	       !(c->cpl == 3 && (c->rflags & F_AC));
+}
+
+/* Run a whole block, translated when it is hot (jit_runnable()). The
+ * bookkeeping around a translation is block_exec()'s.
  *
  * Returns whether chain() may go on: the block left by a branch or ran to
  * an end that is not tail_special. stop: the icount a linked jump must
@@ -525,10 +533,7 @@ bool block_go(struct x86_cpu *c, struct dcache *dc, struct dblock *b, unsigned w
 	if (want == b->n && dc->jit) {
 		if (!b->jit && b->hits < 255 && ++b->hits >= jit_hot)
 			jit_build(c, dc, b);
-		if (b->jit && c->rip == b->jit_rip && c->cpl == b->jit_cpl &&
-		    (c->mode == MODE_LONG ||
-		     (c->seg[S_CS].limit == 0xffffffffu && c->seg[S_CS].base == 0)) &&
-		    !(c->cpl == 3 && (c->rflags & F_AC))) {
+		if (jit_runnable(c, b)) {
 			bool go_on;
 
 			dc->written = false;
@@ -659,7 +664,7 @@ static inline void chain(struct x86_cpu *c, struct dcache *dc, bool go_on,
 		want = b->n;
 		if (limit - done < want)
 			want = (unsigned)(limit - done);
-		if (link && b->jit && want == b->n && c->rip == b->jit_rip && c->cpl == b->jit_cpl)
+		if (link && want == b->n && jit_runnable(c, b))
 			x86_jit_link(link, c->rip, b->jit, b->gen, b->n, b->jit_desc, phys,
 				     &page_gen[pg_slot(phys)]);
 		go_on = block_go(c, dc, b, want, run_stop(c, done, limit));
